@@ -1,0 +1,147 @@
+//! Who may read and write which records: device roles and record scopes.
+
+use crate::ids::FacilityId;
+use crate::op::RecordKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The role of an enrolled device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A trainer's phone: scans badges and registers walk-ins; sees everything.
+    Trainer,
+    /// An enterprise's phone: sees and writes only its own facility's records.
+    Enterprise,
+    /// An office phone or tablet: like a trainer.
+    Office,
+}
+
+impl Role {
+    /// The stable name used in storage and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trainer => "trainer",
+            Self::Enterprise => "enterprise",
+            Self::Office => "office",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Trainer, Self::Enterprise, Self::Office]
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
+    }
+}
+
+/// Who a record belongs to, for read and write permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Seen by every device (events).
+    Public,
+    /// Programme staff only: trainers and office (e.g. a walk-in with no facility).
+    Staff,
+    /// One facility's records.
+    Facility(FacilityId),
+}
+
+impl Scope {
+    /// The stored form: `public`, `staff` or the facility id.
+    pub fn to_key(self) -> String {
+        match self {
+            Self::Public => "public".into(),
+            Self::Staff => "staff".into(),
+            Self::Facility(id) => id.to_string(),
+        }
+    }
+
+    /// Reads the stored form written by [`Scope::to_key`].
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "public" => Some(Self::Public),
+            "staff" => Some(Self::Staff),
+            id => id.parse().ok().map(Self::Facility),
+        }
+    }
+}
+
+/// A device as the authority rules see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The device's role.
+    pub role: Role,
+    /// The facility an enterprise device belongs to.
+    pub facility: Option<FacilityId>,
+}
+
+impl Principal {
+    /// Whether this device may receive a record of this scope.
+    pub fn may_read(&self, scope: Scope) -> bool {
+        match self.role {
+            Role::Trainer | Role::Office => true,
+            Role::Enterprise => match scope {
+                Scope::Public => true,
+                Scope::Staff => false,
+                Scope::Facility(id) => self.facility == Some(id),
+            },
+        }
+    }
+
+    /// Whether this device may change a record of this kind and scope. Facilities and events
+    /// belong to the registry that administrators keep.
+    pub fn may_write(&self, kind: RecordKind, scope: Scope) -> bool {
+        let field_kind = matches!(
+            kind,
+            RecordKind::Person | RecordKind::Registration | RecordKind::Scan
+        );
+        match self.role {
+            Role::Trainer | Role::Office => field_kind,
+            Role::Enterprise => {
+                kind == RecordKind::Person
+                    && matches!(scope, Scope::Facility(id) if self.facility == Some(id))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enterprise_device_sees_only_its_facility() {
+        let own = FacilityId::new();
+        let device = Principal {
+            role: Role::Enterprise,
+            facility: Some(own),
+        };
+        assert!(device.may_read(Scope::Public));
+        assert!(device.may_read(Scope::Facility(own)));
+        assert!(!device.may_read(Scope::Facility(FacilityId::new())));
+        assert!(!device.may_read(Scope::Staff));
+        assert!(!device.may_write(RecordKind::Scan, Scope::Facility(own)));
+        assert!(device.may_write(RecordKind::Person, Scope::Facility(own)));
+    }
+
+    #[test]
+    fn scopes_round_trip() {
+        for scope in [
+            Scope::Public,
+            Scope::Staff,
+            Scope::Facility(FacilityId::new()),
+        ] {
+            assert_eq!(Scope::from_key(&scope.to_key()), Some(scope));
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! A canonical hash of a replica's whole state, so that two replicas can prove they converged.
+
+use crate::doc::Doc;
+use crate::op::{RecordKind, ScanFact};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Collects documents and scans in any order and hashes them in canonical order.
+#[derive(Default)]
+pub struct StateHasher {
+    entries: BTreeMap<(RecordKind, Uuid), [u8; 32]>,
+}
+
+impl StateHasher {
+    /// An empty hasher.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one document.
+    pub fn add_doc(&mut self, kind: RecordKind, id: Uuid, doc: &Doc) {
+        self.entries.insert((kind, id), doc.digest());
+    }
+
+    /// Adds one scan fact.
+    pub fn add_scan(&mut self, id: Uuid, scan: &ScanFact) {
+        let digest = Sha256::digest(crate::wire::to_cbor(scan)).into();
+        self.entries.insert((RecordKind::Scan, id), digest);
+    }
+
+    /// The hash, as lowercase hex.
+    pub fn finish(self) -> String {
+        let mut hasher = Sha256::new();
+        for ((kind, id), digest) in &self.entries {
+            hasher.update(kind.as_str().as_bytes());
+            hasher.update(id.as_bytes());
+            hasher.update(digest);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}

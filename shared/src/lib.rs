@@ -1,0 +1,19 @@
+//! Domain types, CRDT documents and sync wire types shared by the sachhon phone client
+//! (`sachhon-sync`) and the server (`sachhon-server`).
+//!
+//! Architecture invariant: this crate does no I/O and has no async code. The same functions
+//! run on the phone and on the server, so both compute the same merged state.
+
+pub mod authority;
+pub mod doc;
+pub mod hash;
+pub mod ids;
+pub mod op;
+pub mod records;
+pub mod replica;
+pub mod sequence;
+pub mod wire;
+
+pub use doc::{Doc, FieldOp};
+pub use ids::*;
+pub use op::{Change, Op, RecordKind, ScanFact};

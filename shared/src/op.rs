@@ -1,0 +1,207 @@
+//! The op envelope: one change to one record by one actor, numbered in that actor's order.
+
+use crate::doc::FieldOp;
+use crate::ids::{ActorId, EventId, OpId, PersonId, RegistrationId};
+use crate::records;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The kinds of record a phone or the server can change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A facility (factory); a document.
+    Facility,
+    /// A person; a document.
+    Person,
+    /// An event; a document.
+    Event,
+    /// A registration of a person for an event; a document.
+    Registration,
+    /// A check-in scan; an immutable fact.
+    Scan,
+}
+
+impl RecordKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [RecordKind; 5] = [
+        Self::Facility,
+        Self::Person,
+        Self::Event,
+        Self::Registration,
+        Self::Scan,
+    ];
+
+    /// The stable name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Facility => "facility",
+            Self::Person => "person",
+            Self::Event => "event",
+            Self::Registration => "registration",
+            Self::Scan => "scan",
+        }
+    }
+
+    /// Whether records of this kind are field documents (as opposed to immutable facts).
+    pub fn is_document(self) -> bool {
+        self != Self::Scan
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| format!("unknown record kind {s:?}"))
+    }
+}
+
+/// Whether a scan admitted a person the first time on that phone or again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// The first scan of this person for this event that the phone knew of.
+    Ok,
+    /// The person had already been scanned for this event.
+    Duplicate,
+}
+
+impl ScanStatus {
+    /// The stable name used in storage and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// A check-in: an immutable fact. Merge is set union by scan id, so a scan is never lost and
+/// never counted twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanFact {
+    /// The event checked into.
+    pub event: EventId,
+    /// The registration whose ticket was scanned (a walk-in makes one on the spot).
+    pub registration: RegistrationId,
+    /// The person admitted.
+    pub person: PersonId,
+    /// The phone's clock when it scanned, milliseconds since the Unix epoch (never rewritten).
+    pub scanned_at_ms: i64,
+    /// What the phone decided.
+    pub status: ScanStatus,
+    /// Whether the person was registered on the spot rather than holding a ticket.
+    pub walk_in: bool,
+}
+
+/// What an op does to its record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Field edits to a document, in the order they were made.
+    Fields(Vec<FieldOp>),
+    /// A new scan fact.
+    Scan(ScanFact),
+}
+
+/// The envelope every change travels in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Unique id of this op.
+    pub id: OpId,
+    /// The actor that made it; the server accepts it only from that actor's own token.
+    pub actor: ActorId,
+    /// The actor's sequence number: 1, 2, 3, … with no gaps.
+    pub seq: u64,
+    /// The kind of record changed.
+    pub kind: RecordKind,
+    /// The record changed (for a scan, the scan id).
+    pub record: Uuid,
+    /// The change itself.
+    pub change: Change,
+}
+
+/// Why an op is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    /// The change does not fit the record kind.
+    #[error("a {kind} record cannot take this kind of change")]
+    WrongChange {
+        /// The kind named in the envelope.
+        kind: RecordKind,
+    },
+    /// A field op is stamped with an actor other than the envelope's, or with an
+    /// inconsistent causal context.
+    #[error("field op for {field:?} is not stamped by the op's actor")]
+    ForeignDot {
+        /// The field concerned.
+        field: String,
+    },
+    /// Removing fields is not part of the protocol.
+    #[error("field removal is not supported")]
+    Removal,
+    /// An empty change.
+    #[error("the change is empty")]
+    Empty,
+    /// A field value is invalid.
+    #[error(transparent)]
+    Field(#[from] records::FieldError),
+}
+
+impl Op {
+    /// Checks everything about an op that needs no stored state: the change fits the kind,
+    /// every dot belongs to the op's actor, and every field value fits the record's schema.
+    pub fn check(&self) -> Result<(), OpError> {
+        match (&self.change, self.kind.is_document()) {
+            (Change::Scan(_), false) => Ok(()),
+            (Change::Fields(ops), true) => {
+                if ops.is_empty() {
+                    return Err(OpError::Empty);
+                }
+                ops.iter().try_for_each(|op| self.check_field_op(op))
+            }
+            _ => Err(OpError::WrongChange { kind: self.kind }),
+        }
+    }
+
+    fn check_field_op(&self, op: &FieldOp) -> Result<(), OpError> {
+        let crdts::map::Op::Up { dot, key, op } = op else {
+            return Err(OpError::Removal);
+        };
+        let crdts::mvreg::Op::Put { clock, val } = op;
+        if dot.actor != self.actor || clock.get(&self.actor) != dot.counter {
+            return Err(OpError::ForeignDot { field: key.clone() });
+        }
+        records::check_field(self.kind, key, val)?;
+        Ok(())
+    }
+
+    /// The field edits of a document change, with their values, in order.
+    pub fn field_values(&self) -> Vec<(&str, &crate::doc::FieldValue)> {
+        match &self.change {
+            Change::Fields(ops) => ops
+                .iter()
+                .filter_map(|op| match op {
+                    crdts::map::Op::Up {
+                        key,
+                        op: crdts::mvreg::Op::Put { val, .. },
+                        ..
+                    } => Some((key.as_str(), val)),
+                    crdts::map::Op::Rm { .. } => None,
+                })
+                .collect(),
+            Change::Scan(_) => Vec::new(),
+        }
+    }
+}

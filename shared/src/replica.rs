@@ -1,0 +1,115 @@
+//! Applying ops to record state, shared by every replica: the server's store, the phone's
+//! store and the in-memory [`Replica`] that the property tests drive.
+
+use crate::doc::Doc;
+use crate::hash::StateHasher;
+use crate::ids::ActorId;
+use crate::op::{Change, Op, RecordKind, ScanFact};
+use crate::sequence::{plan_push, Gap};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// Applies a document change to a document. Idempotent.
+pub fn apply_fields(doc: &mut Doc, change: &Change) {
+    if let Change::Fields(ops) = change {
+        for op in ops {
+            doc.apply(op.clone());
+        }
+    }
+}
+
+/// A whole replica held in memory: documents, scans, and how far each actor's ops have been
+/// applied. It follows exactly the rules the server's store follows.
+#[derive(Default, Clone)]
+pub struct Replica {
+    docs: BTreeMap<(RecordKind, Uuid), Doc>,
+    scans: BTreeMap<Uuid, ScanFact>,
+    applied: HashMap<ActorId, u64>,
+}
+
+impl Replica {
+    /// An empty replica.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Receives a batch of one actor's ops as the server does: replays change nothing, a gap
+    /// is refused whole.
+    pub fn receive(&mut self, actor: ActorId, ops: &[Op]) -> Result<u64, Gap> {
+        let last = self.applied.get(&actor).copied().unwrap_or(0);
+        let plan = plan_push(last, ops)?;
+        for op in plan.new {
+            self.apply(op);
+        }
+        self.applied.insert(actor, plan.acked_through);
+        Ok(plan.acked_through)
+    }
+
+    fn apply(&mut self, op: &Op) {
+        match &op.change {
+            Change::Scan(fact) => {
+                self.scans.entry(op.record).or_insert_with(|| fact.clone());
+            }
+            change @ Change::Fields(_) => {
+                apply_fields(self.docs.entry((op.kind, op.record)).or_default(), change)
+            }
+        }
+    }
+
+    /// Makes a local edit as `actor` (whose next sequence number is `seq`): applies it here
+    /// and returns the op to send.
+    pub fn write(
+        &mut self,
+        actor: ActorId,
+        seq: u64,
+        kind: RecordKind,
+        record: Uuid,
+        fields: Vec<(String, crate::doc::FieldValue)>,
+    ) -> Op {
+        let doc = self.docs.entry((kind, record)).or_default();
+        let change = Change::Fields(doc.set_all(actor, fields));
+        self.local(actor, seq, kind, record, change)
+    }
+
+    /// Records a local scan fact as `actor` and returns the op to send.
+    pub fn scan(&mut self, actor: ActorId, seq: u64, id: Uuid, fact: ScanFact) -> Op {
+        self.scans.insert(id, fact.clone());
+        self.local(actor, seq, RecordKind::Scan, id, Change::Scan(fact))
+    }
+
+    fn local(
+        &mut self,
+        actor: ActorId,
+        seq: u64,
+        kind: RecordKind,
+        record: Uuid,
+        change: Change,
+    ) -> Op {
+        self.applied.insert(actor, seq);
+        Op {
+            id: crate::ids::OpId::new(),
+            actor,
+            seq,
+            kind,
+            record,
+            change,
+        }
+    }
+
+    /// The number of scan facts held.
+    pub fn scan_count(&self) -> usize {
+        self.scans.len()
+    }
+
+    /// The canonical state hash.
+    pub fn state_hash(&self) -> String {
+        let mut hasher = StateHasher::new();
+        for ((kind, id), doc) in &self.docs {
+            hasher.add_doc(*kind, *id, doc);
+        }
+        for (id, scan) in &self.scans {
+            hasher.add_scan(*id, scan);
+        }
+        hasher.finish()
+    }
+}

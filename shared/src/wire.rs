@@ -1,0 +1,91 @@
+//! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
+
+use crate::authority::Role;
+use crate::ids::{ActorId, DeviceId, FacilityId};
+use crate::op::Op;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// The media type of push and pull bodies.
+pub const CBOR_MEDIA_TYPE: &str = "application/cbor";
+
+/// Path of the push endpoint.
+pub const PUSH_PATH: &str = "/api/v1/sync/push";
+/// Path of the pull endpoint.
+pub const PULL_PATH: &str = "/api/v1/sync/pull";
+/// Path of the enrolment endpoint.
+pub const ENROLL_PATH: &str = "/api/v1/enroll";
+
+/// A batch of one actor's ops, in its order, with gap-free sequence numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// The ops, ascending by `seq`.
+    pub ops: Vec<Op>,
+}
+
+/// The server's acknowledgement, sent only after the batch committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAck {
+    /// Every op of this actor up to and including this sequence number is durable; the
+    /// device may drop them from its outbox.
+    pub acked_through: u64,
+    /// How many ops of this batch were new (the rest had been applied before).
+    pub applied: u64,
+}
+
+/// The 409 answer to a push with a gap (a `problem+json` body carrying this field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGap {
+    /// The sequence number the server expects next from this actor.
+    pub expected_seq: u64,
+}
+
+/// One page of changes after a cursor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    /// Ops of other actors that this device may see, in the server's commit order.
+    pub ops: Vec<Op>,
+    /// The cursor to ask from next time; opaque to the device.
+    pub next: String,
+    /// Whether more changes are waiting after `next`.
+    pub more: bool,
+}
+
+/// A device's enrolment request: the one-time token from the admin.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time enrolment token.
+    pub token: String,
+}
+
+/// What a device learns at enrolment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The registered device.
+    pub device_id: DeviceId,
+    /// The new actor this enrolment writes under.
+    pub actor_id: ActorId,
+    /// The bearer token for sync requests from now on.
+    pub access_token: String,
+    /// The device's role.
+    pub role: Role,
+    /// The facility of an enterprise device.
+    pub facility_id: Option<FacilityId>,
+}
+
+/// Appends the CBOR encoding of `value` to `out`.
+pub fn write_cbor<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail, and every type in this crate serialises.
+    ciborium::into_writer(value, out).expect("CBOR encoding into memory cannot fail");
+}
+
+/// The CBOR encoding of `value`.
+pub fn to_cbor<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_cbor(value, &mut out);
+    out
+}
+
+/// Decodes CBOR.
+pub fn from_cbor<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    ciborium::from_reader(bytes).map_err(|e| e.to_string())
+}
