@@ -1,1 +1,10 @@
-//! placeholder
+//! The sachhon sync server as a library: [`app`] builds the router for in-process tests,
+//! [`serve`] runs it on a listener for the binary and the end-to-end tests.
+
+pub mod bootstrap;
+pub mod http;
+pub mod store;
+pub mod time;
+pub mod tokens;
+
+pub use http::{app, serve, AppState};

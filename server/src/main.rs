@@ -1,1 +1,97 @@
-fn main() {}
+//! `sachhon`: the sync server binary. A thin layer over the `sachhon_server` library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sachhon_server::bootstrap::{ensure_admin, AdminBootstrap};
+use sachhon_server::{store, tokens, AppState};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "sachhon",
+    version,
+    about = "Cleaner-production programme sync server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        /// Database URL: sqlite://PATH (created if missing) or postgres://…
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// Address to listen on.
+        #[arg(long, env = "SACHHON_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Address phones use to reach this server, put in enrolment QR codes
+        /// (default: http:// and the bound address).
+        #[arg(long, env = "SACHHON_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            db,
+            bind,
+            public_url,
+        } => serve(&db, &bind, public_url).await,
+    }
+}
+
+async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Result<()> {
+    let store = store::connect(db)
+        .await
+        .with_context(|| format!("opening the database {db}"))?;
+    let env_token = std::env::var("SACHHON_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    if let AdminBootstrap::Generated(token) = ensure_admin(&*store, env_token.as_deref()).await? {
+        println!("admin token (shown once, keep it safe): {token}");
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        store,
+        admin_token_hash: env_token.map(|t| Arc::from(tokens::hash(&t))),
+        public_url: Arc::from(public_url.unwrap_or_else(|| format!("http://{address}"))),
+    };
+    tracing::info!(%address, "listening");
+    sachhon_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,108 @@
+-- Foundation schema: credentials, the append-only op log (also the change feed), document
+-- states and the projections that answer queries.
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE admin_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE devices (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    facility_id TEXT,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+
+CREATE TABLE enrolment_tokens (
+    token_hash TEXT PRIMARY KEY,
+    device_id  TEXT NOT NULL REFERENCES devices (id),
+    created_at TEXT NOT NULL,
+    used_at    TEXT
+);
+
+-- One row per enrolment (and one for the server itself, with no device).
+CREATE TABLE actors (
+    id          TEXT PRIMARY KEY,
+    device_id   TEXT REFERENCES devices (id),
+    token_hash  TEXT UNIQUE,
+    last_seq    BIGINT NOT NULL DEFAULT 0,
+    enrolled_at TEXT NOT NULL
+);
+
+-- The op log in commit order; `cursor` is the change-feed position.
+CREATE TABLE ops (
+    cursor      BIGSERIAL PRIMARY KEY,
+    actor_id    TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    op_id       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    change      BYTEA NOT NULL,
+    received_at TEXT NOT NULL,
+    -- The writing transaction: the change feed only hands out rows of transactions older
+    -- than every transaction still running, so a late commit is never skipped.
+    txid        BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    UNIQUE (actor_id, seq)
+);
+CREATE INDEX ops_feed ON ops (txid, cursor);
+
+CREATE TABLE docs (
+    id    TEXT PRIMARY KEY,
+    kind  TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    state BYTEA NOT NULL
+);
+
+CREATE TABLE facilities (
+    id           TEXT PRIMARY KEY,
+    name         TEXT,
+    tax_code     TEXT,
+    district     TEXT,
+    sector       TEXT,
+    cp_potential BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX facilities_tax_code ON facilities (tax_code);
+
+CREATE TABLE people (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    facility_id TEXT,
+    cp_staff    BIGINT NOT NULL DEFAULT 0,
+    phone       TEXT
+);
+
+CREATE TABLE events (
+    id        TEXT PRIMARY KEY,
+    title     TEXT,
+    kind      TEXT,
+    starts_at TEXT,
+    district  TEXT
+);
+
+CREATE TABLE registrations (
+    id        TEXT PRIMARY KEY,
+    event_id  TEXT,
+    person_id TEXT
+);
+CREATE INDEX registrations_event ON registrations (event_id);
+
+CREATE TABLE scans (
+    id              TEXT PRIMARY KEY,
+    event_id        TEXT NOT NULL,
+    registration_id TEXT NOT NULL,
+    person_id       TEXT NOT NULL,
+    actor_id        TEXT NOT NULL,
+    scanned_at_ms   BIGINT NOT NULL,
+    received_at     TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    walk_in         BIGINT NOT NULL
+);
+CREATE INDEX scans_event_person ON scans (event_id, person_id);

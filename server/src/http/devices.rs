@@ -1,0 +1,109 @@
+//! Device registry: create, revoke, and the enrolment QR code.
+
+use super::extract::{Admin, Json, PathId};
+use super::problem::ApiError;
+use super::AppState;
+use crate::store::NewDevice;
+use crate::tokens;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use qrcode::render::svg;
+use qrcode::QrCode;
+use sachhon_shared::authority::Role;
+use sachhon_shared::{DeviceId, FacilityId, RecordKind};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Body of `POST /api/v1/devices`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDevice {
+    name: String,
+    role: Role,
+    facility_id: Option<FacilityId>,
+}
+
+/// `POST /api/v1/devices`: registers a device and returns its first one-time enrolment token.
+pub async fn create(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(body): Json<CreateDevice>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "name must not be empty"));
+    }
+    match (body.role, body.facility_id) {
+        (Role::Enterprise, None) => {
+            return Err(ApiError::invalid(
+                "facility_id",
+                "an enterprise device needs the facility it belongs to",
+            ))
+        }
+        (_, Some(facility)) => {
+            if !state
+                .store
+                .record_exists(RecordKind::Facility, facility.0)
+                .await?
+            {
+                return Err(ApiError::invalid(
+                    "facility_id",
+                    format!("no facility {facility}"),
+                ));
+            }
+        }
+        _ => {}
+    }
+    let token = tokens::generate();
+    let device = NewDevice {
+        name: body.name,
+        role: body.role,
+        facility: body.facility_id,
+    };
+    let id = state
+        .store
+        .create_device(&device, &tokens::hash(&token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": id, "token": token })),
+    ))
+}
+
+/// `DELETE /api/v1/devices/{id}`: revokes the device; its tokens stop working at once.
+pub async fn revoke(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<DeviceId>,
+) -> Result<StatusCode, ApiError> {
+    state.store.revoke_device(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/devices/{id}/enroll.svg`: a QR code of the server address and a fresh
+/// one-time enrolment token (any earlier unused token of this device stops working).
+pub async fn enroll_svg(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<DeviceId>,
+) -> Result<impl IntoResponse, ApiError> {
+    let token = tokens::generate();
+    state
+        .store
+        .renew_enrolment_token(id, &tokens::hash(&token))
+        .await?;
+    let payload = json!({ "server": &*state.public_url, "token": token }).to_string();
+    let code = QrCode::new(payload.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("QR encoding failed: {e}")))?;
+    let image = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .build();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        image,
+    ))
+}

@@ -1,0 +1,125 @@
+//! Extractors: JSON bodies and path ids whose rejections are problem+json, and the
+//! authenticated callers (admin, office reader, device).
+
+use super::problem::{from_rejection, ApiError};
+use super::AppState;
+use crate::store::Author;
+use crate::tokens;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sachhon_shared::authority::Role;
+use serde::de::DeserializeOwned;
+use std::str::FromStr;
+
+/// A JSON body; a bad one is answered 400 (syntax), 413 (size), 415 (type) or 422 (values).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    from_rejection(rejection.status(), rejection.body_text())
+}
+
+/// An id in the path; one that does not parse is answered 404, since no such record exists.
+pub struct PathId<T>(pub T);
+
+impl<T: FromStr + Send, S: Send + Sync> FromRequestParts<S> for PathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Malformed(e.body_text()))?;
+        text.parse()
+            .map(Self)
+            .map_err(|_| ApiError::NotFound(format!("{text:?} is not a known id")))
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// Who presented a bearer token.
+enum Caller {
+    Admin,
+    Device(Author),
+}
+
+async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let hash = tokens::hash(bearer(parts)?);
+    if state.admin_token_hash.as_deref() == Some(hash.as_str())
+        || state.store.is_admin_token(&hash).await?
+    {
+        return Ok(Caller::Admin);
+    }
+    match state.store.author_by_token(&hash).await? {
+        Some(author) => Ok(Caller::Device(author)),
+        None => Err(ApiError::Unauthorized),
+    }
+}
+
+/// The administrator.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match caller(parts, state).await? {
+            Caller::Admin => Ok(Self),
+            Caller::Device(_) => Err(ApiError::Forbidden("this needs the admin token".into())),
+        }
+    }
+}
+
+/// A reader of the office's views: the administrator or an office device.
+pub struct Office;
+
+impl FromRequestParts<AppState> for Office {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match caller(parts, state).await? {
+            Caller::Admin => Ok(Self),
+            Caller::Device(author) if author.principal.role == Role::Office => Ok(Self),
+            Caller::Device(_) => Err(ApiError::Forbidden(
+                "this needs the admin token or an office device".into(),
+            )),
+        }
+    }
+}
+
+/// An enrolled, unrevoked device.
+pub struct Device(pub Author);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match caller(parts, state).await? {
+            Caller::Device(author) => Ok(Self(author)),
+            Caller::Admin => Err(ApiError::Forbidden(
+                "sync needs a device token; enrol a device first".into(),
+            )),
+        }
+    }
+}

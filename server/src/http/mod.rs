@@ -1,0 +1,87 @@
+//! The HTTP layer: one router listing every route, one cheap-to-clone state.
+
+mod csv_import;
+mod devices;
+mod extract;
+mod problem;
+mod registry;
+mod sync;
+
+pub use problem::ApiError;
+
+use crate::store::Store;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Body limit of admin JSON endpoints.
+pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+/// Body limit of a facility import (CSV).
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Body limit of a sync push (a device sends at most this much per request).
+pub const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The storage backend.
+    pub store: Arc<dyn Store>,
+    /// Hash of `SACHHON_ADMIN_TOKEN`, when set.
+    pub admin_token_hash: Option<Arc<str>>,
+    /// The address phones use to reach this server (put in enrolment QR codes).
+    pub public_url: Arc<str>,
+}
+
+/// The router with every route.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/enroll", post(sync::enroll))
+        .route(
+            "/sync/push",
+            post(sync::push).layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT)),
+        )
+        .route("/sync/pull", get(sync::pull))
+        .route("/sync/state-hash", get(sync::state_hash))
+        .route("/devices", post(devices::create))
+        .route("/devices/{id}", delete(devices::revoke))
+        .route("/devices/{id}/enroll.svg", get(devices::enroll_svg))
+        .route("/facilities", post(registry::create_facility))
+        .route(
+            "/facilities/import",
+            post(registry::import_facilities).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/facilities/{id}", get(registry::get_facility))
+        .route("/people", post(registry::create_person))
+        .route("/events", post(registry::create_event))
+        .route("/events/{id}/attendance", get(registry::attendance));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("http", method = %request.method(), route)
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves the app on a bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,289 @@
+//! The registry the administrator keeps: facilities (with CSV import), people, events, and
+//! an event's merged attendance. Every write becomes ops under the server's actor, so phones
+//! receive it on their next pull.
+
+use super::extract::{Admin, Json, Office, PathId};
+use super::problem::ApiError;
+use super::AppState;
+use crate::store::{RecordEdit, Store};
+use axum::extract::State;
+use axum::http::StatusCode;
+use sachhon_shared::doc::FieldValue;
+use sachhon_shared::records::EVENT_KINDS;
+use sachhon_shared::{EventId, FacilityId, PersonId, RecordKind};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+type Created = (StatusCode, axum::Json<Value>);
+
+fn created(id: Uuid) -> Created {
+    (StatusCode::CREATED, axum::Json(json!({ "id": id })))
+}
+
+fn required_text(field: &str, value: &str) -> Result<FieldValue, ApiError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    Ok(json!(trimmed))
+}
+
+/// A facility as the API takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityInput {
+    name: String,
+    tax_code: String,
+    district: String,
+    sector: String,
+    cp_potential: bool,
+}
+
+impl FacilityInput {
+    fn fields(&self) -> Result<Vec<(String, FieldValue)>, ApiError> {
+        Ok(vec![
+            ("name".into(), required_text("name", &self.name)?),
+            (
+                "tax_code".into(),
+                required_text("tax_code", &self.tax_code)?,
+            ),
+            (
+                "district".into(),
+                required_text("district", &self.district)?,
+            ),
+            ("sector".into(), required_text("sector", &self.sector)?),
+            ("cp_potential".into(), json!(self.cp_potential)),
+        ])
+    }
+}
+
+/// `POST /api/v1/facilities`.
+pub async fn create_facility(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(input): Json<FacilityInput>,
+) -> Result<Created, ApiError> {
+    let fields = input.fields()?;
+    if let Some(existing) = state
+        .store
+        .facility_by_tax_code(input.tax_code.trim())
+        .await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "facility {existing} already has tax code {}; update it through the import",
+            input.tax_code.trim()
+        )));
+    }
+    let id = FacilityId::new();
+    write(&*state.store, RecordKind::Facility, id.0, fields).await?;
+    Ok(created(id.0))
+}
+
+/// `GET /api/v1/facilities/{id}`.
+pub async fn get_facility(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<FacilityId>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let facility = state
+        .store
+        .facility(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no facility {id}")))?;
+    Ok(axum::Json(json!(facility)))
+}
+
+/// `POST /api/v1/facilities/import`: CSV with header `name,tax_code,district,sector,
+/// cp_potential`. A known tax code updates that facility; bad lines are reported and skipped;
+/// the good lines are written in one transaction.
+pub async fn import_facilities(
+    State(state): State<AppState>,
+    _: Admin,
+    body: String,
+) -> Result<axum::Json<Value>, ApiError> {
+    let rows = super::csv_import::parse_facilities(&body)?;
+    let mut edits = Vec::new();
+    let mut errors = Vec::new();
+    let (mut imported, mut updated) = (0, 0);
+    let mut seen: HashMap<String, Uuid> = HashMap::new();
+    for row in rows {
+        let (line, input) = match row {
+            Ok(row) => row,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        let fields = match input.fields() {
+            Ok(fields) => fields,
+            Err(error) => {
+                errors.push(json!({ "line": line, "message": error_text(&error) }));
+                continue;
+            }
+        };
+        let tax_code = input.tax_code.trim().to_string();
+        let known = match seen.get(&tax_code) {
+            Some(id) => Some(*id),
+            None => state
+                .store
+                .facility_by_tax_code(&tax_code)
+                .await?
+                .map(|f| f.0),
+        };
+        let id = match known {
+            Some(id) => {
+                updated += 1;
+                id
+            }
+            None => {
+                imported += 1;
+                Uuid::now_v7()
+            }
+        };
+        seen.insert(tax_code, id);
+        edits.push(RecordEdit {
+            kind: RecordKind::Facility,
+            id,
+            fields,
+        });
+    }
+    if !edits.is_empty() {
+        state.store.write_as_server(&edits).await?;
+    }
+    Ok(axum::Json(
+        json!({ "imported": imported, "updated": updated, "errors": errors }),
+    ))
+}
+
+fn error_text(error: &ApiError) -> String {
+    match error {
+        ApiError::Invalid { detail, .. } => detail.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A person as the API takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInput {
+    name: String,
+    facility_id: Option<FacilityId>,
+    cp_staff: bool,
+    phone: Option<String>,
+}
+
+/// `POST /api/v1/people`.
+pub async fn create_person(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(input): Json<PersonInput>,
+) -> Result<Created, ApiError> {
+    let name = required_text("name", &input.name)?;
+    if let Some(facility) = input.facility_id {
+        if !state
+            .store
+            .record_exists(RecordKind::Facility, facility.0)
+            .await?
+        {
+            return Err(ApiError::invalid(
+                "facility_id",
+                format!("no facility {facility}"),
+            ));
+        }
+    }
+    let id = PersonId::new();
+    let fields = vec![
+        ("name".to_string(), name),
+        ("facility_id".to_string(), json!(input.facility_id)),
+        ("cp_staff".to_string(), json!(input.cp_staff)),
+        ("phone".to_string(), json!(input.phone)),
+    ];
+    write(&*state.store, RecordKind::Person, id.0, fields).await?;
+    Ok(created(id.0))
+}
+
+/// An event as the API takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    title: String,
+    kind: String,
+    starts_at: String,
+    district: String,
+}
+
+/// `POST /api/v1/events`.
+pub async fn create_event(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(input): Json<EventInput>,
+) -> Result<Created, ApiError> {
+    let title = required_text("title", &input.title)?;
+    if !EVENT_KINDS.contains(&input.kind.as_str()) {
+        return Err(ApiError::invalid(
+            "kind",
+            format!("kind must be one of {}", EVENT_KINDS.join(", ")),
+        ));
+    }
+    let starts_at = crate::time::parse_rfc3339(&input.starts_at)
+        .ok_or_else(|| ApiError::invalid("starts_at", "starts_at must be an RFC 3339 time"))?;
+    let district = required_text("district", &input.district)?;
+    let id = EventId::new();
+    let fields = vec![
+        ("title".to_string(), title),
+        ("kind".to_string(), json!(input.kind)),
+        (
+            "starts_at".to_string(),
+            json!(crate::time::rfc3339(starts_at)),
+        ),
+        ("district".to_string(), district),
+    ];
+    write(&*state.store, RecordKind::Event, id.0, fields).await?;
+    Ok(created(id.0))
+}
+
+/// `GET /api/v1/events/{id}/attendance`: distinct people, with each one's scans.
+pub async fn attendance(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<EventId>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let attendance = state
+        .store
+        .attendance(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
+    let attendees: Vec<Value> = attendance
+        .attendees
+        .iter()
+        .map(|a| {
+            json!({
+                "person_id": a.person_id,
+                "first_scan_at": crate::time::rfc3339_from_ms(a.first_scan_at_ms),
+                "scans": a.scans,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "event_id": attendance.event_id,
+        "count": attendees.len(),
+        "attendees": attendees,
+    })))
+}
+
+async fn write(
+    store: &dyn Store,
+    kind: RecordKind,
+    id: Uuid,
+    fields: Vec<(String, FieldValue)>,
+) -> Result<(), ApiError> {
+    store
+        .write_as_server(&[RecordEdit { kind, id, fields }])
+        .await
+        .map_err(ApiError::from)
+}

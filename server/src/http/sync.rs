@@ -1,0 +1,107 @@
+//! The sync endpoints: enrolment, push and pull (docs/sync-protocol.md).
+
+use super::extract::{Admin, Device, Json};
+use super::problem::{from_rejection, ApiError};
+use super::AppState;
+use crate::tokens;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use sachhon_shared::wire::{
+    from_cbor, to_cbor, EnrollRequest, Enrolment, PushAck, PushRequest, CBOR_MEDIA_TYPE,
+};
+use sachhon_shared::ActorId;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest page a pull may ask for.
+pub const MAX_PULL_LIMIT: u32 = 5_000;
+/// Page size when the pull names none.
+const DEFAULT_PULL_LIMIT: u32 = 1_000;
+
+/// `POST /api/v1/enroll`: trades a one-time enrolment token for a new actor and its access
+/// token.
+pub async fn enroll(
+    State(state): State<AppState>,
+    Json(request): Json<EnrollRequest>,
+) -> Result<axum::Json<Enrolment>, ApiError> {
+    let actor = ActorId::new();
+    let access_token = tokens::generate();
+    let (device_id, principal) = state
+        .store
+        .enroll(
+            &tokens::hash(&request.token),
+            actor,
+            &tokens::hash(&access_token),
+        )
+        .await?;
+    Ok(axum::Json(Enrolment {
+        device_id,
+        actor_id: actor,
+        access_token,
+        role: principal.role,
+        facility_id: principal.facility,
+    }))
+}
+
+/// `POST /api/v1/sync/push`: a CBOR batch of the caller's ops, acknowledged after commit.
+pub async fn push(
+    State(state): State<AppState>,
+    Device(author): Device,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::Json<PushAck>, ApiError> {
+    let body = body.map_err(|e| from_rejection(e.status(), e.body_text()))?;
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if media_type != CBOR_MEDIA_TYPE {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "a push body is {CBOR_MEDIA_TYPE}, not {media_type:?}"
+        )));
+    }
+    let request: PushRequest = from_cbor(&body)
+        .map_err(|e| ApiError::Malformed(format!("the push body is not a valid batch: {e}")))?;
+    let ack = state.store.push(&author, &request.ops).await?;
+    Ok(axum::Json(ack))
+}
+
+/// Query of a pull.
+#[derive(Deserialize)]
+pub struct PullQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/sync/pull?after=CURSOR&limit=N`: a CBOR page of changes.
+pub async fn pull(
+    State(state): State<AppState>,
+    Device(author): Device,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid("limit", e.body_text()))?;
+    let limit = query.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and {MAX_PULL_LIMIT}"),
+        ));
+    }
+    let page = state
+        .store
+        .pull(&author, query.after.as_deref().unwrap_or(""), limit)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, CBOR_MEDIA_TYPE)], to_cbor(&page)))
+}
+
+/// `GET /api/v1/sync/state-hash`: the canonical hash of the server's whole state, to compare
+/// with replicas' (`sachhon-device state-hash`).
+pub async fn state_hash(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<axum::Json<Value>, ApiError> {
+    let hash = state.store.state_hash().await?;
+    Ok(axum::Json(json!({ "state_hash": hash })))
+}

@@ -1,0 +1,244 @@
+//! The one path by which an op changes the server's state, inside the caller's transaction:
+//! the op log row, the document state and the projection row, written together.
+
+use super::{StoreError, StoreResult};
+use sachhon_shared::authority::Scope;
+use sachhon_shared::doc::Doc;
+use sachhon_shared::records::{schema, DocFields, FieldType};
+use sachhon_shared::replica::apply_fields;
+use sachhon_shared::wire::to_cbor;
+use sachhon_shared::{Change, FacilityId, Op, RecordKind, ScanFact};
+use sqlx::{AnyConnection, Row};
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// Applies one op that passed the sequencing rule. `may_write` decides, from the record's
+/// scope before and after the change, whether the author may make it.
+pub async fn apply_op(
+    conn: &mut AnyConnection,
+    op: &Op,
+    received_at: &str,
+    may_write: impl Fn(RecordKind, Scope) -> bool,
+) -> StoreResult<()> {
+    let scope = match &op.change {
+        Change::Fields(_) => {
+            let stored = load_doc(conn, op.record).await?;
+            if let Some((kind, old_scope, _)) = &stored {
+                if *kind != op.kind {
+                    return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
+                }
+                if !may_write(op.kind, *old_scope) {
+                    return Err(forbidden(op));
+                }
+            }
+            let mut doc = stored.map(|(_, _, doc)| doc).unwrap_or_default();
+            apply_fields(&mut doc, &op.change);
+            let scope = doc_scope(conn, op.kind, op.record, &doc).await?;
+            if !may_write(op.kind, scope) {
+                return Err(forbidden(op));
+            }
+            save_doc(conn, op.kind, op.record, scope, &doc).await?;
+            project(conn, op.kind, op.record, &doc).await?;
+            scope
+        }
+        Change::Scan(fact) => {
+            let scope = scope_of(conn, fact.person.0).await?;
+            if !may_write(op.kind, scope) {
+                return Err(forbidden(op));
+            }
+            insert_scan(conn, op, fact, received_at).await?;
+            scope
+        }
+    };
+    sqlx::query(
+        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(op.actor.to_string())
+    .bind(seq_to_db(op.seq)?)
+    .bind(op.id.to_string())
+    .bind(op.kind.as_str())
+    .bind(op.record.to_string())
+    .bind(scope.to_key())
+    .bind(to_cbor(&op.change))
+    .bind(received_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Loads a document with its kind and scope.
+pub async fn load_doc(
+    conn: &mut AnyConnection,
+    id: Uuid,
+) -> StoreResult<Option<(RecordKind, Scope, Doc)>> {
+    let row = sqlx::query("SELECT kind, scope, state FROM docs WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| {
+        let kind: String = row.try_get("kind")?;
+        let scope: String = row.try_get("scope")?;
+        let state: Vec<u8> = row.try_get("state")?;
+        Ok((
+            kind.parse().map_err(StoreError::Corrupt)?,
+            Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
+            Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ))
+    })
+    .transpose()
+}
+
+/// Sequence numbers are stored as signed 64-bit integers.
+pub fn seq_to_db(seq: u64) -> StoreResult<i64> {
+    i64::try_from(seq).map_err(|_| StoreError::Invalid {
+        field: Some("seq".into()),
+        message: format!("sequence number {seq} is out of range"),
+    })
+}
+
+fn invalid_op(op: &Op, message: String) -> StoreError {
+    StoreError::Invalid {
+        field: None,
+        message: format!("op {} (seq {}): {message}", op.id, op.seq),
+    }
+}
+
+fn forbidden(op: &Op) -> StoreError {
+    StoreError::Forbidden(format!(
+        "op {} (seq {}): this device may not change {} {}",
+        op.id, op.seq, op.kind, op.record
+    ))
+}
+
+/// Who a document belongs to: a facility's own record, a person of a facility, a
+/// registration following its person, or a public event.
+async fn doc_scope(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: Uuid,
+    doc: &Doc,
+) -> StoreResult<Scope> {
+    Ok(match kind {
+        RecordKind::Facility => Scope::Facility(FacilityId(id)),
+        RecordKind::Person => doc.id("facility_id").map_or(Scope::Staff, |facility| {
+            Scope::Facility(FacilityId(facility))
+        }),
+        RecordKind::Event => Scope::Public,
+        RecordKind::Registration | RecordKind::Scan => match doc.id("person_id") {
+            Some(person) => scope_of(conn, person).await?,
+            None => Scope::Staff,
+        },
+    })
+}
+
+/// The scope of a stored document; staff-only when unknown.
+async fn scope_of(conn: &mut AnyConnection, id: Uuid) -> StoreResult<Scope> {
+    let scope: Option<String> = sqlx::query_scalar("SELECT scope FROM docs WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(scope
+        .and_then(|s| Scope::from_key(&s))
+        .unwrap_or(Scope::Staff))
+}
+
+async fn save_doc(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: Uuid,
+    scope: Scope,
+    doc: &Doc,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO docs (id, kind, scope, state) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, state = excluded.state",
+    )
+    .bind(id.to_string())
+    .bind(kind.as_str())
+    .bind(scope.to_key())
+    .bind(doc.to_bytes())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The projection table of each document kind; its columns are the kind's schema fields.
+fn projection_table(kind: RecordKind) -> Option<&'static str> {
+    match kind {
+        RecordKind::Facility => Some("facilities"),
+        RecordKind::Person => Some("people"),
+        RecordKind::Event => Some("events"),
+        RecordKind::Registration => Some("registrations"),
+        RecordKind::Scan => None,
+    }
+}
+
+/// One upsert statement per document kind, built once from the schema.
+static UPSERTS: LazyLock<Vec<(RecordKind, String)>> = LazyLock::new(|| {
+    RecordKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let table = projection_table(kind)?;
+            let names: Vec<&str> = schema(kind).iter().map(|(name, _)| *name).collect();
+            let params: Vec<String> = (2..names.len() + 2).map(|i| format!("${i}")).collect();
+            let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+            Some((
+                kind,
+                format!(
+                    "INSERT INTO {table} (id, {}) VALUES ($1, {}) ON CONFLICT (id) DO UPDATE SET {}",
+                    names.join(", "),
+                    params.join(", "),
+                    updates.join(", ")
+                ),
+            ))
+        })
+        .collect()
+});
+
+/// Writes the document's current values to its projection row (a conflict shows its first
+/// value in canonical order; the document keeps them all).
+async fn project(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: Uuid,
+    doc: &Doc,
+) -> StoreResult<()> {
+    let Some((_, sql)) = UPSERTS.iter().find(|(k, _)| *k == kind) else {
+        return Ok(());
+    };
+    let mut query = sqlx::query(sql).bind(id.to_string());
+    for (name, field_type) in schema(kind) {
+        query = match field_type {
+            FieldType::Bool => query.bind(i64::from(doc.flag(name))),
+            _ => query.bind(doc.text(name)),
+        };
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn insert_scan(
+    conn: &mut AnyConnection,
+    op: &Op,
+    fact: &ScanFact,
+    received_at: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, scanned_at_ms, \
+         received_at, status, walk_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(op.record.to_string())
+    .bind(fact.event.to_string())
+    .bind(fact.registration.to_string())
+    .bind(fact.person.to_string())
+    .bind(op.actor.to_string())
+    .bind(fact.scanned_at_ms)
+    .bind(received_at)
+    .bind(fact.status.as_str())
+    .bind(i64::from(fact.walk_in))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

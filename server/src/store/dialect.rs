@@ -1,0 +1,102 @@
+//! What differs between SQLite and PostgreSQL: connecting, migrations, row locks and the
+//! change-feed cursor. Everything else is the same SQL.
+
+use super::{StoreError, StoreResult};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+/// The backend family behind a URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// One file, one writer at a time; the default.
+    Sqlite,
+    /// Several server processes on one database.
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect a database URL names.
+    pub fn of(url: &str) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// Opens the writer and reader pools. SQLite gets a single writer connection (SQLite
+    /// allows one writer; queuing in the pool beats retrying on SQLITE_BUSY) and readers that
+    /// see WAL snapshots.
+    pub async fn pools(self, url: &str) -> StoreResult<(AnyPool, AnyPool)> {
+        sqlx::any::install_default_drivers();
+        match self {
+            Self::Sqlite => {
+                let url = sqlite_url(url);
+                let options = || {
+                    AnyPoolOptions::new().after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    })
+                };
+                let writer = options().max_connections(1).connect(&url).await?;
+                let reader = options().max_connections(8).connect(&url).await?;
+                Ok((writer, reader))
+            }
+            Self::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?;
+                Ok((pool.clone(), pool))
+            }
+        }
+    }
+
+    /// Runs this backend's embedded migrations.
+    pub async fn migrate(self, pool: &AnyPool) -> StoreResult<()> {
+        match self {
+            Self::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Postgres => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The clause that locks a selected row until commit (SQLite has one writer anyway).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// `sqlite://path` with `mode=rwc`, so that a missing file is created.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+impl Dialect {
+    /// An SQL expression below which every `ops.txid` belongs to a finished transaction:
+    /// rows at or above it may still be joined by rows of transactions that commit later,
+    /// so the change feed withholds them. SQLite writes `txid = 0` and has one writer.
+    pub fn feed_horizon(self) -> &'static str {
+        match self {
+            Self::Sqlite => "1",
+            Self::Postgres => "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
+        }
+    }
+}

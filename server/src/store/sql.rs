@@ -1,0 +1,596 @@
+//! The [`Store`] on SQL: SQLite by default, PostgreSQL for several processes. One body of
+//! SQL serves both through sqlx's `Any` driver; [`Dialect`] holds the few differences.
+
+use super::apply::{apply_op, load_doc, seq_to_db};
+use super::dialect::Dialect;
+use super::{
+    Attendance, Attendee, Author, FacilityRecord, NewDevice, RecordEdit, Store, StoreError,
+    StoreResult,
+};
+use async_trait::async_trait;
+use sachhon_shared::authority::{Principal, Role};
+use sachhon_shared::hash::StateHasher;
+use sachhon_shared::op::ScanStatus;
+use sachhon_shared::sequence::plan_push;
+use sachhon_shared::wire::{from_cbor, PullPage, PushAck};
+use sachhon_shared::{
+    ActorId, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, PersonId, RecordKind, ScanFact,
+};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+use std::str::FromStr;
+use tracing::instrument;
+use uuid::Uuid;
+
+/// The SQL store.
+pub struct SqlStore {
+    dialect: Dialect,
+    writer: AnyPool,
+    reader: AnyPool,
+    server_actor: ActorId,
+}
+
+const SERVER_ACTOR_KEY: &str = "server_actor";
+
+impl SqlStore {
+    /// Connects, migrates, and makes sure the server's own actor exists.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let dialect = Dialect::of(url)?;
+        let (writer, reader) = dialect.pools(url).await?;
+        dialect.migrate(&writer).await?;
+        let candidate = ActorId::new();
+        // Several processes may start at once: the first insert wins, all read it back.
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(SERVER_ACTOR_KEY)
+        .bind(candidate.to_string())
+        .execute(&writer)
+        .await?;
+        let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(SERVER_ACTOR_KEY)
+            .fetch_one(&writer)
+            .await?;
+        let server_actor: ActorId = parse(&value)?;
+        sqlx::query(
+            "INSERT INTO actors (id, enrolled_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(server_actor.to_string())
+        .bind(now())
+        .execute(&writer)
+        .await?;
+        Ok(Self {
+            dialect,
+            writer,
+            reader,
+            server_actor,
+        })
+    }
+
+    /// Reads and locks an actor's last applied sequence number.
+    async fn last_seq(&self, conn: &mut AnyConnection, actor: ActorId) -> StoreResult<u64> {
+        let sql = format!(
+            "SELECT last_seq FROM actors WHERE id = $1{}",
+            self.dialect.for_update()
+        );
+        let last: i64 = sqlx::query_scalar(&sql)
+            .bind(actor.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("actor"))?;
+        u64::try_from(last).map_err(|_| StoreError::Corrupt(format!("last_seq {last}")))
+    }
+
+    async fn set_last_seq(
+        &self,
+        conn: &mut AnyConnection,
+        actor: ActorId,
+        seq: u64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE actors SET last_seq = $1 WHERE id = $2")
+            .bind(seq_to_db(seq)?)
+            .bind(actor.to_string())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn has_admin_token(&self) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_tokens")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn add_admin_token(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO admin_tokens (token_hash, created_at) VALUES ($1, $2)")
+            .bind(token_hash)
+            .bind(now())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn is_admin_token(&self, token_hash: &str) -> StoreResult<bool> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT token_hash FROM admin_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    #[instrument(skip_all)]
+    async fn create_device(
+        &self,
+        device: &NewDevice,
+        enrolment_hash: &str,
+    ) -> StoreResult<DeviceId> {
+        let id = DeviceId::new();
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO devices (id, name, role, facility_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(&device.name)
+        .bind(device.role.as_str())
+        .bind(device.facility.map(|f| f.to_string()))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        insert_enrolment_token(&mut tx, id, enrolment_hash).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    #[instrument(skip_all)]
+    async fn renew_enrolment_token(&self, device: DeviceId, token_hash: &str) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let revoked: Option<Option<String>> =
+            sqlx::query_scalar("SELECT revoked_at FROM devices WHERE id = $1")
+                .bind(device.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        match revoked {
+            None => return Err(StoreError::NotFound("device")),
+            Some(Some(_)) => return Err(StoreError::Conflict("the device is revoked".into())),
+            Some(None) => {}
+        }
+        sqlx::query("DELETE FROM enrolment_tokens WHERE device_id = $1 AND used_at IS NULL")
+            .bind(device.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_enrolment_token(&mut tx, device, token_hash).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn enroll(
+        &self,
+        enrolment_hash: &str,
+        actor: ActorId,
+        access_hash: &str,
+    ) -> StoreResult<(DeviceId, Principal)> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "SELECT d.id, d.role, d.facility_id, t.used_at, d.revoked_at \
+             FROM enrolment_tokens t JOIN devices d ON d.id = t.device_id WHERE t.token_hash = $1",
+        )
+        .bind(enrolment_hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("enrolment token"))?;
+        let used: Option<String> = row.try_get("used_at")?;
+        let revoked: Option<String> = row.try_get("revoked_at")?;
+        if used.is_some() || revoked.is_some() {
+            return Err(StoreError::Conflict(
+                "this enrolment token was already used or its device revoked; ask for a new one"
+                    .into(),
+            ));
+        }
+        let device: DeviceId = parse(&row.try_get::<String, _>("id")?)?;
+        let principal = principal(&row)?;
+        let now = now();
+        sqlx::query("UPDATE enrolment_tokens SET used_at = $1 WHERE token_hash = $2")
+            .bind(&now)
+            .bind(enrolment_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO actors (id, device_id, token_hash, enrolled_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(actor.to_string())
+        .bind(device.to_string())
+        .bind(access_hash)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((device, principal))
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_device(&self, device: DeviceId) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let changed =
+            sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now())
+                .bind(device.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            let known: Option<String> = sqlx::query_scalar("SELECT id FROM devices WHERE id = $1")
+                .bind(device.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            known.ok_or(StoreError::NotFound("device"))?;
+        }
+        sqlx::query("UPDATE actors SET token_hash = NULL WHERE device_id = $1")
+            .bind(device.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM enrolment_tokens WHERE device_id = $1 AND used_at IS NULL")
+            .bind(device.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn author_by_token(&self, access_hash: &str) -> StoreResult<Option<Author>> {
+        let row = sqlx::query(
+            "SELECT a.id AS actor_id, d.id, d.role, d.facility_id FROM actors a \
+             JOIN devices d ON d.id = a.device_id \
+             WHERE a.token_hash = $1 AND d.revoked_at IS NULL",
+        )
+        .bind(access_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(Author {
+                actor: parse(&row.try_get::<String, _>("actor_id")?)?,
+                device: parse(&row.try_get::<String, _>("id")?)?,
+                principal: principal(&row)?,
+            })
+        })
+        .transpose()
+    }
+
+    #[instrument(skip_all, fields(actor = %author.actor, ops = ops.len()))]
+    async fn push(&self, author: &Author, ops: &[Op]) -> StoreResult<PushAck> {
+        if let Some(foreign) = ops.iter().find(|op| op.actor != author.actor) {
+            return Err(StoreError::Forbidden(format!(
+                "op {} is stamped by actor {}, but this token belongs to actor {}",
+                foreign.id, foreign.actor, author.actor
+            )));
+        }
+        for op in ops {
+            op.check().map_err(|e| StoreError::Invalid {
+                field: match &e {
+                    sachhon_shared::op::OpError::Field(f) => Some(f.field().to_string()),
+                    _ => None,
+                },
+                message: format!("op {} (seq {}): {e}", op.id, op.seq),
+            })?;
+        }
+        let mut tx = self.writer.begin().await?;
+        let last = self.last_seq(&mut tx, author.actor).await?;
+        let plan = plan_push(last, ops).map_err(|gap| StoreError::Gap {
+            expected: gap.expected,
+        })?;
+        let received_at = now();
+        let may_write = |kind, scope| author.principal.may_write(kind, scope);
+        for op in plan.new {
+            apply_op(&mut tx, op, &received_at, may_write).await?;
+        }
+        if !plan.new.is_empty() {
+            self.set_last_seq(&mut tx, author.actor, plan.acked_through)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PushAck {
+            acked_through: plan.acked_through,
+            applied: plan.new.len() as u64,
+        })
+    }
+
+    #[instrument(skip_all, fields(actor = %viewer.actor))]
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage> {
+        let after = FeedPosition::parse(after)?;
+        let horizon = self.dialect.feed_horizon();
+        let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
+        // One statement, so that the page and the horizon come from one snapshot.
+        let sql = format!(
+            "WITH horizon AS (SELECT txid, cursor FROM ops WHERE txid < {horizon} \
+                 ORDER BY txid DESC, cursor DESC LIMIT 1), \
+             page AS (SELECT txid, cursor, actor_id, seq, op_id, kind, record_id, change FROM ops \
+                 WHERE (txid > $1 OR (txid = $1 AND cursor > $2)) AND txid < {horizon} \
+                 AND actor_id <> $3 AND ($4 = 1 OR scope = 'public' OR scope = $5) \
+                 ORDER BY txid, cursor LIMIT $6) \
+             SELECT h.txid AS h_txid, h.cursor AS h_cursor, p.* FROM horizon h \
+             LEFT JOIN page p ON 1 = 1 ORDER BY p.txid, p.cursor"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.txid)
+            .bind(after.cursor)
+            .bind(viewer.actor.to_string())
+            .bind(i64::from(sees_all))
+            .bind(
+                viewer
+                    .principal
+                    .facility
+                    .map(|f| f.to_string())
+                    .unwrap_or_default(),
+            )
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut ops = Vec::with_capacity(rows.len());
+        let mut last = after;
+        let mut horizon_position = after;
+        for row in &rows {
+            horizon_position = FeedPosition {
+                txid: row.try_get("h_txid")?,
+                cursor: row.try_get("h_cursor")?,
+            };
+            if row.try_get::<Option<i64>, _>("cursor")?.is_none() {
+                continue;
+            }
+            if ops.len() == limit as usize {
+                break;
+            }
+            ops.push(op_from_row(row)?);
+            last = FeedPosition {
+                txid: row.try_get("txid")?,
+                cursor: row.try_get("cursor")?,
+            };
+        }
+        let more = rows.len() > limit as usize;
+        let next = if more {
+            last
+        } else {
+            last.max(horizon_position)
+        };
+        Ok(PullPage {
+            ops,
+            next: next.to_string(),
+            more,
+        })
+    }
+
+    #[instrument(skip_all, fields(edits = edits.len()))]
+    async fn write_as_server(&self, edits: &[RecordEdit]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let mut seq = self.last_seq(&mut tx, self.server_actor).await?;
+        let received_at = now();
+        for edit in edits {
+            let mut doc = match load_doc(&mut tx, edit.id).await? {
+                Some((kind, _, _)) if kind != edit.kind => {
+                    return Err(StoreError::Conflict(format!(
+                        "record {} is a {kind}",
+                        edit.id
+                    )))
+                }
+                Some((_, _, doc)) => doc,
+                None => Doc::new(),
+            };
+            let field_ops = doc.set_all(self.server_actor, edit.fields.iter().cloned());
+            seq += 1;
+            let op = Op {
+                id: OpId::new(),
+                actor: self.server_actor,
+                seq,
+                kind: edit.kind,
+                record: edit.id,
+                change: Change::Fields(field_ops),
+            };
+            op.check().map_err(|e| StoreError::Invalid {
+                field: None,
+                message: e.to_string(),
+            })?;
+            apply_op(&mut tx, &op, &received_at, |_, _| true).await?;
+        }
+        self.set_last_seq(&mut tx, self.server_actor, seq).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_exists(&self, kind: RecordKind, id: Uuid) -> StoreResult<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT kind FROM docs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(found.as_deref() == Some(kind.as_str()))
+    }
+
+    async fn facility(&self, id: FacilityId) -> StoreResult<Option<FacilityRecord>> {
+        let row = sqlx::query(
+            "SELECT name, tax_code, district, sector, cp_potential FROM facilities WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(FacilityRecord {
+                id,
+                name: row.try_get("name")?,
+                tax_code: row.try_get("tax_code")?,
+                district: row.try_get("district")?,
+                sector: row.try_get("sector")?,
+                cp_potential: row.try_get::<i64, _>("cp_potential")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn facility_by_tax_code(&self, tax_code: &str) -> StoreResult<Option<FacilityId>> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM facilities WHERE tax_code = $1 ORDER BY id LIMIT 1")
+                .bind(tax_code)
+                .fetch_optional(&self.reader)
+                .await?;
+        id.map(|id| parse(&id)).transpose()
+    }
+
+    #[instrument(skip_all)]
+    async fn attendance(&self, event: EventId) -> StoreResult<Option<Attendance>> {
+        if !self.record_exists(RecordKind::Event, event.0).await? {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT person_id, MIN(scanned_at_ms) AS first_scan, COUNT(*) AS scans FROM scans \
+             WHERE event_id = $1 GROUP BY person_id ORDER BY MIN(scanned_at_ms), person_id",
+        )
+        .bind(event.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        let attendees = rows
+            .iter()
+            .map(|row| {
+                Ok(Attendee {
+                    person_id: parse(&row.try_get::<String, _>("person_id")?)?,
+                    first_scan_at_ms: row.try_get("first_scan")?,
+                    scans: row.try_get("scans")?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Some(Attendance {
+            event_id: event,
+            attendees,
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn state_hash(&self) -> StoreResult<String> {
+        let mut hasher = StateHasher::new();
+        let docs = sqlx::query("SELECT id, kind, state FROM docs")
+            .fetch_all(&self.reader)
+            .await?;
+        for row in &docs {
+            let kind: RecordKind = row
+                .try_get::<String, _>("kind")?
+                .parse()
+                .map_err(StoreError::Corrupt)?;
+            let doc = Doc::from_bytes(&row.try_get::<Vec<u8>, _>("state")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            hasher.add_doc(kind, parse(&row.try_get::<String, _>("id")?)?, &doc);
+        }
+        let scans = sqlx::query(
+            "SELECT id, event_id, registration_id, person_id, scanned_at_ms, status, walk_in FROM scans",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &scans {
+            let fact = ScanFact {
+                event: parse(&row.try_get::<String, _>("event_id")?)?,
+                registration: parse(&row.try_get::<String, _>("registration_id")?)?,
+                person: parse::<PersonId>(&row.try_get::<String, _>("person_id")?)?,
+                scanned_at_ms: row.try_get("scanned_at_ms")?,
+                status: match row.try_get::<String, _>("status")?.as_str() {
+                    "ok" => ScanStatus::Ok,
+                    _ => ScanStatus::Duplicate,
+                },
+                walk_in: row.try_get::<i64, _>("walk_in")? != 0,
+            };
+            hasher.add_scan(parse(&row.try_get::<String, _>("id")?)?, &fact);
+        }
+        Ok(hasher.finish())
+    }
+}
+
+/// A position in the change feed: (writing transaction, row cursor). On SQLite the
+/// transaction part is always 0 and the text form is just the cursor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct FeedPosition {
+    txid: i64,
+    cursor: i64,
+}
+
+impl FeedPosition {
+    fn parse(text: &str) -> StoreResult<Self> {
+        let bad = || StoreError::Invalid {
+            field: Some("after".into()),
+            message: format!("{text:?} is not a cursor this server handed out"),
+        };
+        match text.split_once('.') {
+            _ if text.is_empty() => Ok(Self::default()),
+            None => Ok(Self {
+                txid: 0,
+                cursor: text.parse().map_err(|_| bad())?,
+            }),
+            Some((txid, cursor)) => Ok(Self {
+                txid: txid.parse().map_err(|_| bad())?,
+                cursor: cursor.parse().map_err(|_| bad())?,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for FeedPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.txid == 0 {
+            write!(f, "{}", self.cursor)
+        } else {
+            write!(f, "{}.{}", self.txid, self.cursor)
+        }
+    }
+}
+
+fn op_from_row(row: &AnyRow) -> StoreResult<Op> {
+    let change: Vec<u8> = row.try_get("change")?;
+    Ok(Op {
+        id: parse::<OpId>(&row.try_get::<String, _>("op_id")?)?,
+        actor: parse(&row.try_get::<String, _>("actor_id")?)?,
+        seq: u64::try_from(row.try_get::<i64, _>("seq")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(StoreError::Corrupt)?,
+        record: parse(&row.try_get::<String, _>("record_id")?)?,
+        change: from_cbor(&change).map_err(StoreError::Corrupt)?,
+    })
+}
+
+fn principal(row: &AnyRow) -> StoreResult<Principal> {
+    let role: String = row.try_get("role")?;
+    let facility: Option<String> = row.try_get("facility_id")?;
+    Ok(Principal {
+        role: role.parse().map_err(StoreError::Corrupt)?,
+        facility: facility.map(|f| parse::<FacilityId>(&f)).transpose()?,
+    })
+}
+
+async fn insert_enrolment_token(
+    conn: &mut AnyConnection,
+    device: DeviceId,
+    token_hash: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO enrolment_tokens (token_hash, device_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(device.to_string())
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn parse<T: FromStr>(text: &str) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("{text:?}: {e}")))
+}
+
+/// The current time as an RFC 3339 UTC string.
+pub fn now() -> String {
+    crate::time::rfc3339(time::OffsetDateTime::now_utc())
+}
