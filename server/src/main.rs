@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Serve {

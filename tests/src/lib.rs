@@ -1,1 +1,86 @@
-//! placeholder
+//! Test and benchmark support: start the real server (in-process or as a process) on a fresh
+//! SQLite file or a fresh PostgreSQL database, and talk to it as the administrator.
+
+pub mod admin;
+pub mod backend;
+pub mod process;
+
+pub use admin::AdminClient;
+pub use backend::Backend;
+
+use anyhow::Context;
+use sachhon_server::{store, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// The admin token every test server accepts.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A server running inside the test process on a random port with a fresh database.
+pub struct TestServer {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    /// The fresh database behind it (dropped with the server).
+    pub database: backend::Database,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh database of the given backend.
+    pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        let database = backend.fresh_database().await?;
+        Self::start_on(database).await
+    }
+
+    /// Starts a server on an existing database (several servers may share one PostgreSQL
+    /// database).
+    pub async fn start_on(database: backend::Database) -> anyhow::Result<Self> {
+        let store = store::connect(&database.url)
+            .await
+            .with_context(|| format!("opening {}", database.url))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address: SocketAddr = listener.local_addr()?;
+        let url = format!("http://{address}");
+        let state = AppState {
+            store,
+            admin_token_hash: Some(Arc::from(sachhon_server::tokens::hash(ADMIN_TOKEN))),
+            public_url: Arc::from(url.as_str()),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(sachhon_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            url,
+            database,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// An admin client for this server.
+    pub fn admin(&self) -> AdminClient {
+        AdminClient::new(&self.url, ADMIN_TOKEN)
+    }
+
+    /// Stops the server and waits for it; the database stays.
+    pub async fn stop(mut self) -> backend::Database {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        std::mem::replace(&mut self.database, backend::Database::detached())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

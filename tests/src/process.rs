@@ -1,0 +1,100 @@
+//! The real binaries as child processes: the server (for kill and restart tests and
+//! benchmarks) and the device CLI.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The path of a workspace binary next to the running test or bench executable, built on
+/// demand with the same profile when missing.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe.parent().context("executable without directory")?.to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let package = if name == "sachhon" { "sachhon-server" } else { "sachhon-sync" };
+        let mut command = std::process::Command::new(cargo);
+        command.args(["build", "-p", package, "--bin", name]);
+        if dir.ends_with("release") {
+            command.arg("--release");
+        }
+        let status = command.status()?;
+        if !status.success() || !path.exists() {
+            bail!("could not build {name}");
+        }
+    }
+    Ok(path)
+}
+
+/// A `sachhon serve` process.
+pub struct ServerProcess {
+    /// Base URL.
+    pub url: String,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `sachhon serve --db URL --bind 127.0.0.1:0` with the test admin token and
+    /// waits until it listens.
+    pub async fn start(db_url: &str) -> anyhow::Result<Self> {
+        let mut child = Command::new(binary("sachhon")?)
+            .args(["serve", "--db", db_url, "--bind", "127.0.0.1:0"])
+            .env("SACHHON_ADMIN_TOKEN", crate::ADMIN_TOKEN)
+            .env("SACHHON_LOG", "warn,sachhon=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let address = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(address) = line.split("address=").nth(1) {
+                    return anyhow::Ok(address.trim().to_string());
+                }
+            }
+            bail!("the server exited before listening")
+        })
+        .await
+        .context("the server did not start within 60 s")??;
+        // Keep draining stderr so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            url: format!("http://{address}"),
+            child,
+        })
+    }
+
+    /// The operating-system process id (to read its memory use).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Kills the process with SIGKILL, as a crash would, and waits for it.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
+}
+
+/// Runs `sachhon-device --home HOME ARGS…`; returns the exit code and the JSON it printed.
+pub async fn device_cli(home: &Path, args: &[&str]) -> anyhow::Result<(i32, serde_json::Value)> {
+    let output = Command::new(binary("sachhon-device")?)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .await?;
+    let code = output.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    Ok((code, json))
+}
