@@ -57,8 +57,8 @@ pub struct EnrollRequest {
     pub token: String,
 }
 
-/// What a device learns at enrolment.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// What a device learns at enrolment. Its `Debug` output hides the access token.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Enrolment {
     /// The registered device.
     pub device_id: DeviceId,
@@ -70,6 +70,18 @@ pub struct Enrolment {
     pub role: Role,
     /// The facility of an enterprise device.
     pub facility_id: Option<FacilityId>,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrolment")
+            .field("device_id", &self.device_id)
+            .field("actor_id", &self.actor_id)
+            .field("access_token", &"<secret>")
+            .field("role", &self.role)
+            .field("facility_id", &self.facility_id)
+            .finish()
+    }
 }
 
 /// Appends the CBOR encoding of `value` to `out`.

@@ -1,0 +1,246 @@
+//! The HTTP transport of the sync protocol: enrol, push one batch, pull one page. It holds no
+//! sync state; what to send and what to do with the answers is decided in `sync`.
+
+use crate::error::{Error, Result};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Response, StatusCode};
+use sachhon_shared::wire::{
+    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, CBOR_MEDIA_TYPE, ENROLL_PATH,
+    PULL_PATH, PUSH_PATH,
+};
+use sachhon_shared::Op;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// An HTTP client for one or more sync servers. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+}
+
+/// How the server answered a push.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PushOutcome {
+    /// The batch committed (or had been committed before).
+    Acked(PushAck),
+    /// The batch was refused whole: the server expects this sequence number next.
+    Gap {
+        /// The sequence number expected next.
+        expected: u64,
+    },
+    /// The body was too large for the server (413): send fewer ops at a time.
+    TooLarge,
+}
+
+/// The fields of a `problem+json` answer this client reads.
+#[derive(Debug, Default, Deserialize)]
+struct Problem {
+    title: Option<String>,
+    detail: Option<String>,
+    expected_seq: Option<u64>,
+}
+
+impl Client {
+    /// A client whose requests give up after `timeout` (connecting: at most 10 s of it).
+    pub fn new(timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .user_agent(concat!("sachhon-device/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Invalid(format!("HTTP client: {}", chain(&e))))?;
+        Ok(Self { http })
+    }
+
+    /// Enrols with a one-time token.
+    pub async fn enroll(&self, server: &str, token: &str) -> Result<Enrolment> {
+        let response = self
+            .http
+            .post(endpoint(server, ENROLL_PATH))
+            .json(&EnrollRequest {
+                token: token.to_string(),
+            })
+            .send()
+            .await
+            .map_err(transport)?;
+        let (status, content_type, body) = read(response).await?;
+        if !status.is_success() {
+            return Err(problem(status, &body));
+        }
+        decode(&content_type, &body)
+    }
+
+    /// Pushes one batch of this actor's ops (ascending by seq).
+    pub async fn push(&self, server: &str, token: &str, ops: Vec<Op>) -> Result<PushOutcome> {
+        let body = wire::to_cbor(&PushRequest { ops });
+        let response = self
+            .http
+            .post(endpoint(server, PUSH_PATH))
+            .bearer_auth(token)
+            .header(CONTENT_TYPE, CBOR_MEDIA_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let (status, content_type, body) = read(response).await?;
+        match status {
+            status if status.is_success() => Ok(PushOutcome::Acked(decode(&content_type, &body)?)),
+            StatusCode::CONFLICT => {
+                let parsed: Problem = serde_json::from_slice(&body).unwrap_or_default();
+                match parsed.expected_seq {
+                    Some(expected) => Ok(PushOutcome::Gap { expected }),
+                    None => Err(problem(status, &body)),
+                }
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Ok(PushOutcome::TooLarge),
+            _ => Err(problem(status, &body)),
+        }
+    }
+
+    /// Pulls one page of changes after `after` ('' = from the beginning).
+    pub async fn pull(
+        &self,
+        server: &str,
+        token: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<PullPage> {
+        let mut request = self
+            .http
+            .get(endpoint(server, PULL_PATH))
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, CBOR_MEDIA_TYPE)
+            .query(&[("limit", limit.to_string())]);
+        if !after.is_empty() {
+            request = request.query(&[("after", after)]);
+        }
+        let response = request.send().await.map_err(transport)?;
+        let (status, content_type, body) = read(response).await?;
+        if !status.is_success() {
+            return Err(problem(status, &body));
+        }
+        decode(&content_type, &body)
+    }
+}
+
+/// Checks and normalises a server address: `http(s)://host[:port][/prefix]`, no trailing `/`.
+pub(crate) fn normalize_server_url(server: &str) -> Result<String> {
+    let url = reqwest::Url::parse(server.trim())
+        .map_err(|e| Error::Invalid(format!("server address {server:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::Invalid(format!(
+            "server address {server:?}: expected http://host[:port]"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Invalid(format!(
+            "server address {server:?}: no query or fragment expected"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn endpoint(server: &str, path: &str) -> String {
+    format!("{}{path}", server.trim_end_matches('/'))
+}
+
+async fn read(response: Response) -> Result<(StatusCode, String, Vec<u8>)> {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let body = response.bytes().await.map_err(transport)?;
+    Ok((status, content_type, body.to_vec()))
+}
+
+/// Decodes a success body: CBOR when the server says so, JSON otherwise.
+fn decode<T: DeserializeOwned>(content_type: &str, body: &[u8]) -> Result<T> {
+    if content_type.contains("cbor") {
+        wire::from_cbor(body).map_err(|e| Error::Protocol(format!("CBOR body: {e}")))
+    } else {
+        serde_json::from_slice(body).map_err(|e| Error::Protocol(format!("JSON body: {e}")))
+    }
+}
+
+/// The error for a refused request, from its `problem+json` body when there is one.
+fn problem(status: StatusCode, body: &[u8]) -> Error {
+    let parsed: Problem = serde_json::from_slice(body).unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error").to_string();
+    Error::Server {
+        status: status.as_u16(),
+        title: parsed.title.unwrap_or_else(|| reason.clone()),
+        detail: parsed
+            .detail
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect()),
+    }
+}
+
+/// A request that did not get an answer: the network's fault, unless the request itself could
+/// not be built.
+fn transport(error: reqwest::Error) -> Error {
+    if error.is_builder() {
+        Error::Invalid(chain(&error))
+    } else {
+        Error::Offline(chain(&error))
+    }
+}
+
+/// An error with its causes, `outer: inner: …` (reqwest's own message omits them).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_normalised() {
+        assert_eq!(
+            normalize_server_url("http://127.0.0.1:8080/").ok(),
+            Some("http://127.0.0.1:8080".to_string())
+        );
+        assert_eq!(
+            normalize_server_url(" http://example.org/sachhon/ ").ok(),
+            Some("http://example.org/sachhon".to_string())
+        );
+        assert!(normalize_server_url("ftp://example.org").is_err());
+        assert!(normalize_server_url("localhost:8080").is_err());
+        assert_eq!(
+            endpoint("http://h:1/p", PUSH_PATH),
+            "http://h:1/p/api/v1/sync/push"
+        );
+    }
+
+    #[test]
+    fn a_problem_body_gives_title_and_detail() {
+        let body = br#"{"type":"about:blank","title":"Forbidden","status":403,"detail":"revoked"}"#;
+        match problem(StatusCode::FORBIDDEN, body) {
+            Error::Server {
+                status,
+                title,
+                detail,
+            } => {
+                assert_eq!(
+                    (status, title.as_str(), detail.as_str()),
+                    (403, "Forbidden", "revoked")
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

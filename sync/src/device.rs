@@ -1,0 +1,298 @@
+//! [`Device`]: one field phone — its replica in a home directory, its enrolment, its local
+//! actions and its sync. The `sachhon-device` binary is a thin layer over this.
+
+use crate::client::{normalize_server_url, Client};
+use crate::error::{Error, Result};
+use crate::store::{LocalTx, Store};
+use crate::sync::{self, SyncReport, MAX_PUSH_BATCH};
+use sachhon_shared::authority::{Role, Scope};
+use sachhon_shared::op::ScanStatus;
+use sachhon_shared::wire::Enrolment;
+use sachhon_shared::{
+    ActorId, DeviceId, EventId, FacilityId, PersonId, RecordKind, RegistrationId, ScanFact, ScanId,
+};
+use serde::Serialize;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+/// Tuning of a [`Device`]; the defaults suit a phone.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How long one HTTP request may take before the device counts as offline.
+    pub request_timeout: Duration,
+    /// The most ops per push (capped at 1000, the protocol's limit).
+    pub push_batch: usize,
+    /// The most ops per pull page asked for.
+    pub pull_limit: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(60),
+            push_batch: MAX_PUSH_BATCH,
+            pull_limit: 1000,
+        }
+    }
+}
+
+/// What a walk-in created: a person, their registration for the event, and their check-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WalkIn {
+    /// The new person.
+    pub person_id: PersonId,
+    /// The new registration.
+    pub registration_id: RegistrationId,
+    /// The check-in scan.
+    pub scan_id: ScanId,
+}
+
+/// The device's enrolment and queue, for display.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Whether the device is enrolled.
+    pub enrolled: bool,
+    /// The server it syncs with.
+    pub server_url: Option<String>,
+    /// The registered device.
+    pub device_id: Option<DeviceId>,
+    /// The actor its ops are written under.
+    pub actor_id: Option<ActorId>,
+    /// Its role.
+    pub role: Option<Role>,
+    /// The facility of an enterprise device.
+    pub facility_id: Option<FacilityId>,
+    /// Local ops not yet acknowledged.
+    pub outbox: u64,
+    /// The sequence number of the next local op.
+    pub next_seq: Option<u64>,
+    /// The server cursor after the last applied pull page ('' before the first).
+    pub cursor: String,
+}
+
+/// One field phone. Cheap to clone; clones share the replica, and syncs (and enrolments) of
+/// clones run one at a time.
+#[derive(Clone)]
+pub struct Device {
+    home: PathBuf,
+    pub(crate) store: Store,
+    client: Client,
+    options: Options,
+    /// Serialises sync and enrolment, so that two syncs never interleave their pulls.
+    sync_lock: Arc<Mutex<()>>,
+}
+
+impl Device {
+    /// Opens the device whose replica lives in `home` (created if missing).
+    pub async fn open(home: &Path) -> Result<Self> {
+        Self::open_with(home, Options::default()).await
+    }
+
+    /// Opens the device with explicit [`Options`].
+    pub async fn open_with(home: &Path, options: Options) -> Result<Self> {
+        let store = Store::open(home).await?;
+        let client = Client::new(options.request_timeout)?;
+        Ok(Self {
+            home: home.to_path_buf(),
+            store,
+            client,
+            options,
+            sync_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Closes the replica (waits for running database work). Other clones stop working.
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    /// Enrols with `server_url` using a one-time `token`. Enrolling again is refused while
+    /// local ops are unsent; otherwise it starts a new actor (ops from 1) and a full pull.
+    pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Enrolment> {
+        let server_url = normalize_server_url(server_url)?;
+        if token.trim().is_empty() {
+            return Err(Error::Invalid("the enrolment token is empty".into()));
+        }
+        let _guard = self.sync_lock.lock().await;
+        // Checked before spending the one-time token, and again when installing.
+        let outbox = self.store.outbox_len().await?;
+        if outbox > 0 {
+            return Err(Error::PendingOps { outbox });
+        }
+        let enrolment = self.client.enroll(&server_url, token.trim()).await?;
+        self.store.install(&server_url, &enrolment).await?;
+        Ok(enrolment)
+    }
+
+    /// Records an enrolment obtained elsewhere (an app's own enrolment flow, or tests), with
+    /// the same rules as [`Device::enroll`].
+    pub async fn install_enrolment(&self, server_url: &str, enrolment: &Enrolment) -> Result<()> {
+        let server_url = normalize_server_url(server_url)?;
+        let _guard = self.sync_lock.lock().await;
+        self.store.install(&server_url, enrolment).await
+    }
+
+    /// Registers a walk-in and checks them into `event`, offline: a new person, a registration
+    /// and a scan, queued as three ops with consecutive sequence numbers in one transaction.
+    pub async fn walk_in(
+        &self,
+        event: EventId,
+        name: &str,
+        facility: Option<FacilityId>,
+        cp_staff: bool,
+    ) -> Result<WalkIn> {
+        let mut tx = self.store.begin_local().await?;
+        let walk_in = add_walk_in(&mut tx, event, name, facility, cp_staff, now_ms()).await?;
+        tx.commit().await?;
+        Ok(walk_in)
+    }
+
+    /// Makes `n` walk-ins exactly as `n` calls of [`Device::walk_in`] would (names
+    /// "Walk-in 1" … "Walk-in n", no facility), in one transaction: for load and fault tests.
+    pub async fn simulate(&self, event: EventId, n: usize) -> Result<Vec<WalkIn>> {
+        let mut tx = self.store.begin_local().await?;
+        let mut walk_ins = Vec::with_capacity(n);
+        for i in 1..=n {
+            let name = format!("Walk-in {i}");
+            walk_ins.push(add_walk_in(&mut tx, event, &name, None, false, now_ms()).await?);
+        }
+        tx.commit().await?;
+        Ok(walk_ins)
+    }
+
+    /// Pushes the outbox and pulls the server's changes. Without network it fails with
+    /// [`Error::Offline`] and everything unsent stays queued.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        let _guard = self.sync_lock.lock().await;
+        sync::run(
+            &self.store,
+            &self.client,
+            self.options.push_batch,
+            self.options.pull_limit,
+        )
+        .await
+    }
+
+    /// The canonical hash of every document and scan this replica holds; equal on two
+    /// replicas exactly when they hold the same state.
+    pub async fn state_hash(&self) -> Result<String> {
+        self.store.state_hash().await
+    }
+
+    /// How many local ops wait for the server's acknowledgement.
+    pub async fn outbox_len(&self) -> Result<u64> {
+        self.store.outbox_len().await
+    }
+
+    /// How many distinct people this replica knows were scanned into `event`.
+    pub async fn local_attendance(&self, event: EventId) -> Result<u64> {
+        self.store.attendance(event).await
+    }
+
+    /// The enrolment (without its secret token) and the queue.
+    pub async fn status(&self) -> Result<Status> {
+        let enrolled = self.store.enrolled().await?;
+        let outbox = self.store.outbox_len().await?;
+        Ok(match enrolled {
+            Some(me) => Status {
+                enrolled: true,
+                server_url: Some(me.server_url),
+                device_id: Some(me.device_id),
+                actor_id: Some(me.actor_id),
+                role: Some(me.role),
+                facility_id: me.facility_id,
+                outbox,
+                next_seq: Some(me.next_seq),
+                cursor: me.cursor,
+            },
+            None => Status {
+                enrolled: false,
+                server_url: None,
+                device_id: None,
+                actor_id: None,
+                role: None,
+                facility_id: None,
+                outbox,
+                next_seq: None,
+                cursor: String::new(),
+            },
+        })
+    }
+}
+
+async fn add_walk_in(
+    tx: &mut LocalTx,
+    event: EventId,
+    name: &str,
+    facility: Option<FacilityId>,
+    cp_staff: bool,
+    scanned_at_ms: i64,
+) -> Result<WalkIn> {
+    let scope = facility.map_or(Scope::Staff, Scope::Facility);
+    let principal = tx.principal();
+    for kind in [
+        RecordKind::Person,
+        RecordKind::Registration,
+        RecordKind::Scan,
+    ] {
+        if !principal.may_write(kind, scope) {
+            return Err(Error::Forbidden(format!(
+                "a {} device may not create a {kind} record",
+                principal.role
+            )));
+        }
+    }
+    let walk_in = WalkIn {
+        person_id: PersonId::new(),
+        registration_id: RegistrationId::new(),
+        scan_id: ScanId::new(),
+    };
+    let facility = facility.map_or(serde_json::Value::Null, |id| json!(id.to_string()));
+    tx.set_fields(
+        RecordKind::Person,
+        walk_in.person_id.0,
+        vec![
+            ("name", json!(name.trim())),
+            ("facility_id", facility),
+            ("cp_staff", json!(cp_staff)),
+        ],
+    )
+    .await?;
+    tx.set_fields(
+        RecordKind::Registration,
+        walk_in.registration_id.0,
+        vec![
+            ("event_id", json!(event.to_string())),
+            ("person_id", json!(walk_in.person_id.to_string())),
+        ],
+    )
+    .await?;
+    tx.add_scan(
+        walk_in.scan_id.0,
+        ScanFact {
+            event,
+            registration: walk_in.registration_id,
+            person: walk_in.person_id,
+            scanned_at_ms,
+            status: ScanStatus::Ok,
+            walk_in: true,
+        },
+    )
+    .await?;
+    Ok(walk_in)
+}
+
+/// The phone's clock in milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    let ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,174 @@
+//! The sync procedure: push the outbox in batches, then pull pages after the cursor.
+//!
+//! The decisions (what an acknowledgement or a gap means for the outbox) are pure functions,
+//! [`after_ack`] and [`after_gap`], tested without a network; [`run`] is the loop around them.
+//! Every answer either makes progress or ends the sync with an error, so the loop never spins.
+
+use crate::client::{Client, PushOutcome};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use sachhon_shared::wire::PushAck;
+use serde::Serialize;
+
+/// The most ops one push carries (the server refuses larger batches).
+pub const MAX_PUSH_BATCH: usize = 1000;
+
+/// What one sync did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Local ops the server acknowledged during this sync (and that left the outbox).
+    pub pushed: u64,
+    /// Ops received from the server and applied.
+    pub pulled: u64,
+}
+
+/// Pushes the whole outbox, then pulls until the server has nothing more.
+pub(crate) async fn run(
+    store: &Store,
+    client: &Client,
+    push_batch: usize,
+    pull_limit: u32,
+) -> Result<SyncReport> {
+    let pushed = push_all(store, client, push_batch).await?;
+    let pulled = pull_all(store, client, pull_limit).await?;
+    Ok(SyncReport { pushed, pulled })
+}
+
+async fn push_all(store: &Store, client: &Client, max_batch: usize) -> Result<u64> {
+    let me = store.require_enrolled().await?;
+    let mut limit = max_batch.clamp(1, MAX_PUSH_BATCH);
+    let mut pushed = 0;
+    loop {
+        let (batch, next_seq) = store.outbox_head(limit).await?;
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Ok(pushed);
+        };
+        let (first, count) = (first.seq, last.seq - first.seq + 1);
+        let through = match client.push(&me.server_url, &me.access_token, batch).await? {
+            PushOutcome::Acked(ack) => after_ack(first, next_seq, ack)?,
+            PushOutcome::Gap { expected } => after_gap(first, next_seq, expected)?,
+            PushOutcome::TooLarge if count > 1 => {
+                limit = usize::try_from(count / 2).unwrap_or(1).max(1);
+                continue;
+            }
+            PushOutcome::TooLarge => {
+                return Err(Error::Server {
+                    status: 413,
+                    title: "Payload Too Large".into(),
+                    detail: format!("the server refuses even the single op {first}"),
+                })
+            }
+        };
+        pushed += store.drop_through(through).await?;
+    }
+}
+
+async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
+    let me = store.require_enrolled().await?;
+    let mut cursor = me.cursor;
+    let mut pulled = 0;
+    loop {
+        let page = client
+            .pull(&me.server_url, &me.access_token, &cursor, limit.max(1))
+            .await?;
+        let progressed = !page.ops.is_empty() || page.next != cursor;
+        pulled += page.ops.len() as u64;
+        store.apply_page(&page.ops, &page.next).await?;
+        cursor = page.next;
+        if !page.more {
+            return Ok(pulled);
+        }
+        if !progressed {
+            return Err(Error::Protocol(
+                "the server says more changes wait but sent none and kept the cursor".into(),
+            ));
+        }
+    }
+}
+
+/// After an acknowledgement of a batch starting at `first`: the outbox ops to drop, through
+/// the returned seq. `next_seq` is the seq the next local op will take.
+pub(crate) fn after_ack(first: u64, next_seq: u64, ack: PushAck) -> Result<u64> {
+    if ack.acked_through >= next_seq {
+        // Our later ops would be taken for replays and silently dropped.
+        return Err(Error::Unrecoverable(format!(
+            "the server acknowledges this actor's ops through {} but this device made only {}",
+            ack.acked_through,
+            next_seq - 1
+        )));
+    }
+    if ack.acked_through < first {
+        return Err(Error::Protocol(format!(
+            "acknowledged through {} although the batch started at {first}",
+            ack.acked_through
+        )));
+    }
+    Ok(ack.acked_through)
+}
+
+/// After a gap answer (`expected` is the seq the server wants next) to a batch starting at
+/// `first`, the outbox head: the ops below `expected` were committed by an earlier push whose
+/// acknowledgement was lost, so drop them (through the returned seq) and resend from there.
+pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<u64> {
+    if expected < first {
+        return Err(Error::Unrecoverable(format!(
+            "the server expects op {expected} but this device dropped ops before {first} \
+             after the server had acknowledged them"
+        )));
+    }
+    if expected > next_seq {
+        return Err(Error::Unrecoverable(format!(
+            "the server expects op {expected} of this actor but this device made only {}",
+            next_seq - 1
+        )));
+    }
+    if expected == first {
+        return Err(Error::Protocol(format!(
+            "the server refused a gap-free batch starting at the seq it expects ({expected})"
+        )));
+    }
+    Ok(expected - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(acked_through: u64) -> PushAck {
+        PushAck {
+            acked_through,
+            applied: 0,
+        }
+    }
+
+    #[test]
+    fn an_ack_drops_what_it_covers() {
+        assert_eq!(after_ack(1, 301, ack(300)).ok(), Some(300));
+        // A partial acknowledgement is still progress.
+        assert_eq!(after_ack(1, 301, ack(1)).ok(), Some(1));
+    }
+
+    #[test]
+    fn an_ack_without_progress_or_beyond_our_ops_is_an_error() {
+        assert!(matches!(after_ack(5, 10, ack(4)), Err(Error::Protocol(_))));
+        assert!(matches!(
+            after_ack(5, 10, ack(10)),
+            Err(Error::Unrecoverable(_))
+        ));
+    }
+
+    #[test]
+    fn a_gap_after_a_lost_ack_drops_the_committed_ops() {
+        // Ops 1..=5 were committed but the ack was lost; the server wants 6.
+        assert_eq!(after_gap(1, 11, 6).ok(), Some(5));
+        // Everything was committed.
+        assert_eq!(after_gap(1, 11, 11).ok(), Some(10));
+    }
+
+    #[test]
+    fn a_gap_that_resending_cannot_fill_is_unrecoverable() {
+        assert!(matches!(after_gap(6, 11, 3), Err(Error::Unrecoverable(_))));
+        assert!(matches!(after_gap(1, 11, 12), Err(Error::Unrecoverable(_))));
+        assert!(matches!(after_gap(4, 11, 4), Err(Error::Protocol(_))));
+    }
+}

@@ -1,0 +1,249 @@
+//! A small in-process sync server that follows the protocol's rules with the shared
+//! [`Replica`], plus knobs to misbehave: lose acknowledgements, refuse large bodies, answer
+//! replays with a gap.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sachhon_shared::authority::Role;
+use sachhon_shared::replica::Replica;
+use sachhon_shared::wire::{
+    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, ENROLL_PATH, PULL_PATH,
+    PUSH_PATH,
+};
+use sachhon_shared::{ActorId, DeviceId, Op};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Ways for the fake server to misbehave.
+#[derive(Default, Clone)]
+pub struct Knobs {
+    /// Answer a push whose first op is not the next expected one with a 409 gap, instead of
+    /// acknowledging the replayed prefix again.
+    pub strict: bool,
+    /// Refuse pushes of more ops than this with 413.
+    pub max_ops: Option<usize>,
+    /// Commit this many pushes but answer them with 503, as if the acknowledgement was lost.
+    pub lose_acks: u32,
+}
+
+#[derive(Default)]
+struct Inner {
+    replica: Replica,
+    last: HashMap<ActorId, u64>,
+    log: Vec<Op>,
+    knobs: Knobs,
+    pushes: u32,
+}
+
+/// A running fake server; stops when dropped.
+pub struct FakeServer {
+    /// Its address, `http://127.0.0.1:PORT`.
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+fn lock(inner: &Shared) -> MutexGuard<'_, Inner> {
+    inner
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl FakeServer {
+    /// Starts a server on a free port.
+    pub async fn start(knobs: Knobs) -> Self {
+        let inner: Shared = Arc::new(Mutex::new(Inner {
+            knobs,
+            ..Inner::default()
+        }));
+        let app = Router::new()
+            .route(ENROLL_PATH, post(enroll))
+            .route(PUSH_PATH, post(push))
+            .route(PULL_PATH, get(pull))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serves");
+        });
+        Self { url, inner, task }
+    }
+
+    /// The server replica's state hash.
+    pub fn state_hash(&self) -> String {
+        lock(&self.inner).replica.state_hash()
+    }
+
+    /// How many pushes it received.
+    pub fn pushes(&self) -> u32 {
+        lock(&self.inner).pushes
+    }
+
+    /// Changes the knobs.
+    pub fn set_knobs(&self, knobs: Knobs) {
+        lock(&self.inner).knobs = knobs;
+    }
+
+    /// Pretends the server lost `actor`'s whole history (a restore from an old backup).
+    pub fn forget(&self, actor: ActorId) {
+        let mut inner = lock(&self.inner);
+        inner.last.remove(&actor);
+        let kept: Vec<Op> = inner
+            .log
+            .iter()
+            .filter(|op| op.actor != actor)
+            .cloned()
+            .collect();
+        inner.log = kept;
+        let mut replica = Replica::new();
+        let mut by_actor: HashMap<ActorId, Vec<Op>> = HashMap::new();
+        for op in &inner.log {
+            by_actor.entry(op.actor).or_default().push(op.clone());
+        }
+        for (actor, ops) in by_actor {
+            replica.receive(actor, &ops).expect("in order");
+        }
+        inner.replica = replica;
+    }
+}
+
+fn problem(status: StatusCode, detail: &str, extra: Option<(&str, u64)>) -> Response {
+    let mut body = json!({"type": "about:blank", "title": status.canonical_reason(), "status": status.as_u16(), "detail": detail});
+    if let Some((key, value)) = extra {
+        body[key] = json!(value);
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<ActorId> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .parse()
+        .ok()
+}
+
+async fn enroll(Json(request): Json<EnrollRequest>) -> Response {
+    if request.token != "good" {
+        return problem(StatusCode::UNAUTHORIZED, "unknown enrolment token", None);
+    }
+    let actor_id = ActorId::new();
+    Json(Enrolment {
+        device_id: DeviceId::new(),
+        actor_id,
+        access_token: actor_id.to_string(),
+        role: Role::Trainer,
+        facility_id: None,
+    })
+    .into_response()
+}
+
+async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(actor) = bearer(&headers) else {
+        return problem(StatusCode::UNAUTHORIZED, "no token", None);
+    };
+    let Ok(request) = wire::from_cbor::<PushRequest>(&body) else {
+        return problem(StatusCode::BAD_REQUEST, "not a push", None);
+    };
+    if request.ops.iter().any(|op| op.actor != actor) {
+        return problem(StatusCode::FORBIDDEN, "foreign actor", None);
+    }
+    let mut inner = lock(&inner);
+    inner.pushes += 1;
+    if inner
+        .knobs
+        .max_ops
+        .is_some_and(|max| request.ops.len() > max)
+    {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, "too many ops", None);
+    }
+    let last = inner.last.get(&actor).copied().unwrap_or(0);
+    let first = request.ops.first().map(|op| op.seq);
+    if inner.knobs.strict && first.is_some_and(|first| first != last + 1) {
+        return problem(
+            StatusCode::CONFLICT,
+            "gap",
+            Some(("expected_seq", last + 1)),
+        );
+    }
+    let acked = match inner.replica.receive(actor, &request.ops) {
+        Ok(acked) => acked,
+        Err(gap) => {
+            return problem(
+                StatusCode::CONFLICT,
+                "gap",
+                Some(("expected_seq", gap.expected)),
+            )
+        }
+    };
+    let new: Vec<Op> = request.ops.into_iter().filter(|op| op.seq > last).collect();
+    let applied = new.len() as u64;
+    inner.log.extend(new);
+    inner.last.insert(actor, acked);
+    if inner.knobs.lose_acks > 0 {
+        inner.knobs.lose_acks -= 1;
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "ack lost", None);
+    }
+    Json(PushAck {
+        acked_through: acked,
+        applied,
+    })
+    .into_response()
+}
+
+async fn pull(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(actor) = bearer(&headers) else {
+        return problem(StatusCode::UNAUTHORIZED, "no token", None);
+    };
+    let after: usize = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100);
+    let inner = lock(&inner);
+    let mut ops = Vec::new();
+    let mut next = after.min(inner.log.len());
+    while next < inner.log.len() && ops.len() < limit {
+        let op = &inner.log[next];
+        if op.actor != actor {
+            ops.push(op.clone());
+        }
+        next += 1;
+    }
+    let page = PullPage {
+        ops,
+        next: next.to_string(),
+        more: next < inner.log.len(),
+    };
+    (
+        [(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)],
+        wire::to_cbor(&page),
+    )
+        .into_response()
+}
