@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod backend;
 pub mod process;
+pub mod raw;
 
 pub use admin::AdminClient;
 pub use backend::Backend;
@@ -37,10 +38,16 @@ impl TestServer {
     /// Starts a server on an existing database (several servers may share one PostgreSQL
     /// database).
     pub async fn start_on(database: backend::Database) -> anyhow::Result<Self> {
+        Self::start_at(database, "127.0.0.1:0").await
+    }
+
+    /// Starts a server on an existing database at a given address (to come back on the
+    /// address phones know after a stop).
+    pub async fn start_at(database: backend::Database, address: &str) -> anyhow::Result<Self> {
         let store = store::connect(&database.url)
             .await
             .with_context(|| format!("opening {}", database.url))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(address).await?;
         let address: SocketAddr = listener.local_addr()?;
         let url = format!("http://{address}");
         let state = AppState {
@@ -58,6 +65,11 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
         })
+    }
+
+    /// The `host:port` it listens on.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// An admin client for this server.

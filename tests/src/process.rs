@@ -44,8 +44,13 @@ impl ServerProcess {
     /// Starts `sachhon serve --db URL --bind 127.0.0.1:0` with the test admin token and
     /// waits until it listens.
     pub async fn start(db_url: &str) -> anyhow::Result<Self> {
+        Self::start_at(db_url, "127.0.0.1:0").await
+    }
+
+    /// Starts the server on a given address (to come back where phones know it).
+    pub async fn start_at(db_url: &str, bind: &str) -> anyhow::Result<Self> {
         let mut child = Command::new(binary("sachhon")?)
-            .args(["serve", "--db", db_url, "--bind", "127.0.0.1:0"])
+            .args(["serve", "--db", db_url, "--bind", bind])
             .env("SACHHON_ADMIN_TOKEN", crate::ADMIN_TOKEN)
             .env("SACHHON_LOG", "warn,sachhon=info")
             .stdout(Stdio::null())
@@ -70,6 +75,11 @@ impl ServerProcess {
             url: format!("http://{address}"),
             child,
         })
+    }
+
+    /// The `host:port` it listens on.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// The operating-system process id (to read its memory use).

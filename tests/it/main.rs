@@ -1,0 +1,27 @@
+//! End-to-end tests: the real server on a random port with a fresh database (SQLite file or
+//! PostgreSQL database), driven by real `sachhon-sync` replicas and raw protocol clients.
+//! Every story runs on both backends.
+
+mod bad_input;
+mod crash;
+mod devices;
+mod sync;
+
+/// Declares one `#[tokio::test]` per backend for an `async fn story(Backend)`.
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() -> anyhow::Result<()> {
+                super::$story(sachhon_tests::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() -> anyhow::Result<()> {
+                super::$story(sachhon_tests::Backend::Postgres).await
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;

@@ -1,0 +1,139 @@
+//! A device that speaks the sync protocol by hand, for tests that must send what a
+//! well-behaved phone never would: replays, gaps, other actors' ops, malformed bodies.
+
+use anyhow::Context;
+use reqwest::StatusCode;
+use sachhon_shared::op::{ScanFact, ScanStatus};
+use sachhon_shared::replica::Replica;
+use sachhon_shared::wire::{
+    from_cbor, to_cbor, EnrollRequest, Enrolment, PullPage, PushRequest, CBOR_MEDIA_TYPE,
+};
+use sachhon_shared::{ActorId, EventId, Op, PersonId, RecordKind, RegistrationId};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// An enrolled actor whose ops are made in memory and pushed as raw CBOR.
+pub struct RawDevice {
+    /// The enrolment's actor id.
+    pub actor: ActorId,
+    /// Its access token.
+    pub token: String,
+    base: String,
+    http: reqwest::Client,
+    replica: Replica,
+    next_seq: u64,
+}
+
+impl RawDevice {
+    /// Enrols with a one-time token over HTTP.
+    pub async fn enroll(base: &str, enrolment_token: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::new();
+        let response = http
+            .post(format!("{base}/api/v1/enroll"))
+            .json(&EnrollRequest {
+                token: enrolment_token.to_string(),
+            })
+            .send()
+            .await?;
+        anyhow::ensure!(response.status() == StatusCode::OK, "enrol answered {}", response.status());
+        let enrolment: Enrolment = serde_json::from_slice(&response.bytes().await?)?;
+        Ok(Self {
+            actor: enrolment.actor_id,
+            token: enrolment.access_token,
+            base: base.to_string(),
+            http,
+            replica: Replica::new(),
+            next_seq: 1,
+        })
+    }
+
+    /// A walk-in as a phone makes it: person, registration, scan (three ops).
+    pub fn walk_in(&mut self, event: &str, name: &str) -> anyhow::Result<Vec<Op>> {
+        let event: EventId = event.parse().context("event id")?;
+        let person = PersonId::new();
+        let registration = RegistrationId::new();
+        let person_op = self.write(
+            RecordKind::Person,
+            person.0,
+            vec![
+                ("name".into(), json!(name)),
+                ("facility_id".into(), Value::Null),
+                ("cp_staff".into(), json!(false)),
+            ],
+        );
+        let registration_op = self.write(
+            RecordKind::Registration,
+            registration.0,
+            vec![
+                ("event_id".into(), json!(event.to_string())),
+                ("person_id".into(), json!(person.to_string())),
+            ],
+        );
+        let fact = ScanFact {
+            event,
+            registration,
+            person,
+            scanned_at_ms: 1_764_400_000_000,
+            status: ScanStatus::Ok,
+            walk_in: true,
+        };
+        let seq = self.take_seq();
+        let scan_op = self.replica.scan(self.actor, seq, Uuid::now_v7(), fact);
+        Ok(vec![person_op, registration_op, scan_op])
+    }
+
+    /// Any document edit under this actor.
+    pub fn write(&mut self, kind: RecordKind, id: Uuid, fields: Vec<(String, Value)>) -> Op {
+        let seq = self.take_seq();
+        self.replica.write(self.actor, seq, kind, id, fields)
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Pulls every page after the start; returns all ops received.
+    pub async fn pull_all(&self) -> anyhow::Result<Vec<Op>> {
+        let mut after = String::new();
+        let mut ops = Vec::new();
+        loop {
+            let response = self
+                .http
+                .get(format!("{}/api/v1/sync/pull", self.base))
+                .query(&[("after", after.as_str()), ("limit", "1000")])
+                .bearer_auth(&self.token)
+                .send()
+                .await?;
+            anyhow::ensure!(response.status() == StatusCode::OK, "pull answered {}", response.status());
+            let page: PullPage = from_cbor(&response.bytes().await?).map_err(anyhow::Error::msg)?;
+            ops.extend(page.ops);
+            after = page.next;
+            if !page.more {
+                return Ok(ops);
+            }
+        }
+    }
+
+    /// Pushes ops as CBOR; returns the status and the JSON answer.
+    pub async fn push(&self, ops: &[Op]) -> anyhow::Result<(StatusCode, Value)> {
+        let body = to_cbor(&PushRequest { ops: ops.to_vec() });
+        self.push_bytes(body, CBOR_MEDIA_TYPE).await
+    }
+
+    /// Pushes any body with any content type.
+    pub async fn push_bytes(&self, body: Vec<u8>, content_type: &str) -> anyhow::Result<(StatusCode, Value)> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let json = serde_json::from_slice(&response.bytes().await?).unwrap_or(Value::Null);
+        Ok((status, json))
+    }
+}
