@@ -9,13 +9,20 @@ use sachhon_tests::raw::RawDevice;
 use sachhon_tests::{Backend, TestServer};
 use serde_json::{json, Value};
 
-on_both_backends!(bad_admin_input_is_refused_and_changes_nothing, bad_pushes_are_refused_and_change_nothing);
+on_both_backends!(
+    bad_admin_input_is_refused_and_changes_nothing,
+    bad_pushes_are_refused_and_change_nothing
+);
 
 fn assert_problem(answer: &Answer, status: StatusCode, field: Option<&str>) {
     assert_eq!(answer.status, status, "{}", answer.json);
     assert_eq!(answer.content_type, "application/problem+json");
     for key in ["type", "title", "detail"] {
-        assert!(answer.json[key].is_string(), "{key} missing in {}", answer.json);
+        assert!(
+            answer.json[key].is_string(),
+            "{key} missing in {}",
+            answer.json
+        );
     }
     assert_eq!(answer.json["status"], json!(status.as_u16()));
     if let Some(field) = field {
@@ -33,46 +40,114 @@ async fn bad_admin_input_is_refused_and_changes_nothing(backend: Backend) -> any
         let body = body.as_bytes().to_vec();
         async move {
             admin
-                .raw(Method::POST, "/api/v1/facilities", Some("application/json"), body)
+                .raw(
+                    Method::POST,
+                    "/api/v1/facilities",
+                    Some("application/json"),
+                    body,
+                )
                 .await
         }
     };
 
-    assert_problem(&json_post("{\"name\": ").await?, StatusCode::BAD_REQUEST, None);
+    assert_problem(
+        &json_post("{\"name\": ").await?,
+        StatusCode::BAD_REQUEST,
+        None,
+    );
     let missing = r#"{"name": "B", "tax_code": "2", "district": "Tân An", "sector": "x"}"#;
-    assert_problem(&json_post(missing).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("cp_potential"));
-    let wrong_type =
-        r#"{"name": "B", "tax_code": "2", "district": "Tân An", "sector": "x", "cp_potential": "có"}"#;
-    assert_problem(&json_post(wrong_type).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("cp_potential"));
-    let empty_name =
-        r#"{"name": " ", "tax_code": "2", "district": "Tân An", "sector": "x", "cp_potential": true}"#;
-    assert_problem(&json_post(empty_name).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("name"));
+    assert_problem(
+        &json_post(missing).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("cp_potential"),
+    );
+    let wrong_type = r#"{"name": "B", "tax_code": "2", "district": "Tân An", "sector": "x", "cp_potential": "có"}"#;
+    assert_problem(
+        &json_post(wrong_type).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("cp_potential"),
+    );
+    let empty_name = r#"{"name": " ", "tax_code": "2", "district": "Tân An", "sector": "x", "cp_potential": true}"#;
+    assert_problem(
+        &json_post(empty_name).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("name"),
+    );
     let duplicate = json!({"name": "A again", "tax_code": "0300000001", "district": "Tân An",
                            "sector": "x", "cp_potential": true});
-    assert_problem(&admin.post("/api/v1/facilities", &duplicate).await?, StatusCode::CONFLICT, None);
+    assert_problem(
+        &admin.post("/api/v1/facilities", &duplicate).await?,
+        StatusCode::CONFLICT,
+        None,
+    );
     let oversized = format!(
         r#"{{"name": "{}", "tax_code": "3", "district": "Tân An", "sector": "x", "cp_potential": true}}"#,
         "x".repeat(2 * 1024 * 1024)
     );
-    assert_problem(&json_post(&oversized).await?, StatusCode::PAYLOAD_TOO_LARGE, None);
+    assert_problem(
+        &json_post(&oversized).await?,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+    );
     let bad_event = json!({"title": "T", "kind": "party", "starts_at": "2026-12-01T08:00:00Z", "district": "x"});
-    assert_problem(&admin.post("/api/v1/events", &bad_event).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("kind"));
-    let bad_time = json!({"title": "T", "kind": "training", "starts_at": "tomorrow", "district": "x"});
-    assert_problem(&admin.post("/api/v1/events", &bad_time).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("starts_at"));
-    let unknown_facility = json!({"name": "P", "facility_id": uuid::Uuid::now_v7(), "cp_staff": false});
-    assert_problem(&admin.post("/api/v1/people", &unknown_facility).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("facility_id"));
+    assert_problem(
+        &admin.post("/api/v1/events", &bad_event).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("kind"),
+    );
+    let bad_time =
+        json!({"title": "T", "kind": "training", "starts_at": "tomorrow", "district": "x"});
+    assert_problem(
+        &admin.post("/api/v1/events", &bad_time).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("starts_at"),
+    );
+    let unknown_facility =
+        json!({"name": "P", "facility_id": uuid::Uuid::now_v7(), "cp_staff": false});
+    assert_problem(
+        &admin.post("/api/v1/people", &unknown_facility).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("facility_id"),
+    );
     let enterprise_without_facility = json!({"name": "phone", "role": "enterprise"});
-    assert_problem(&admin.post("/api/v1/devices", &enterprise_without_facility).await?, StatusCode::UNPROCESSABLE_ENTITY, Some("facility_id"));
+    assert_problem(
+        &admin
+            .post("/api/v1/devices", &enterprise_without_facility)
+            .await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("facility_id"),
+    );
 
     let unknown = uuid::Uuid::now_v7();
-    assert_problem(&admin.get(&format!("/api/v1/facilities/{unknown}")).await?, StatusCode::NOT_FOUND, None);
-    assert_problem(&admin.get(&format!("/api/v1/events/{unknown}/attendance")).await?, StatusCode::NOT_FOUND, None);
-    assert_problem(&admin.get("/api/v1/facilities/not-an-id").await?, StatusCode::NOT_FOUND, None);
+    assert_problem(
+        &admin.get(&format!("/api/v1/facilities/{unknown}")).await?,
+        StatusCode::NOT_FOUND,
+        None,
+    );
+    assert_problem(
+        &admin
+            .get(&format!("/api/v1/events/{unknown}/attendance"))
+            .await?,
+        StatusCode::NOT_FOUND,
+        None,
+    );
+    assert_problem(
+        &admin.get("/api/v1/facilities/not-an-id").await?,
+        StatusCode::NOT_FOUND,
+        None,
+    );
     let anonymous = reqwest::get(format!("{}/api/v1/facilities/{facility}", server.url)).await?;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
-    assert_eq!(admin.state_hash().await?, before, "refused requests change nothing");
-    let kept: Value = admin.get(&format!("/api/v1/facilities/{facility}")).await?.json;
+    assert_eq!(
+        admin.state_hash().await?,
+        before,
+        "refused requests change nothing"
+    );
+    let kept: Value = admin
+        .get(&format!("/api/v1/facilities/{facility}"))
+        .await?
+        .json;
     assert_eq!(kept["name"], json!("Công ty A"));
     Ok(())
 }
@@ -84,8 +159,13 @@ async fn bad_pushes_are_refused_and_change_nothing(backend: Backend) -> anyhow::
     let mut raw = RawDevice::enroll(&server.url, &admin.device("trainer", None).await?.1).await?;
     let before = admin.state_hash().await?;
 
-    let (status, problem) = raw.push_bytes(b"not cbor".to_vec(), "application/cbor").await?;
-    assert_eq!((status, problem["status"].clone()), (StatusCode::BAD_REQUEST, json!(400)));
+    let (status, problem) = raw
+        .push_bytes(b"not cbor".to_vec(), "application/cbor")
+        .await?;
+    assert_eq!(
+        (status, problem["status"].clone()),
+        (StatusCode::BAD_REQUEST, json!(400))
+    );
     let ops = raw.walk_in(&event, "Lan")?;
     let (status, _) = raw
         .push_bytes(serde_json::to_vec(&json!({"ops": []}))?, "application/json")
@@ -97,16 +177,33 @@ async fn bad_pushes_are_refused_and_change_nothing(backend: Backend) -> anyhow::
 
     let mut bad = ops.clone();
     if let sachhon_shared::Change::Fields(field_ops) = &mut bad[0].change {
-        if let crdts::map::Op::Up { op: crdts::mvreg::Op::Put { val, .. }, .. } = &mut field_ops[2] {
+        if let crdts::map::Op::Up {
+            op: crdts::mvreg::Op::Put { val, .. },
+            ..
+        } = &mut field_ops[2]
+        {
             *val = json!("not a boolean");
         }
     }
-    let (status, problem) = raw.push_bytes(to_cbor(&sachhon_shared::wire::PushRequest { ops: bad }), "application/cbor").await?;
+    let (status, problem) = raw
+        .push_bytes(
+            to_cbor(&sachhon_shared::wire::PushRequest { ops: bad }),
+            "application/cbor",
+        )
+        .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["field"], json!("cp_staff"));
-    assert_eq!(admin.state_hash().await?, before, "refused pushes change nothing");
+    assert_eq!(
+        admin.state_hash().await?,
+        before,
+        "refused pushes change nothing"
+    );
 
     let (status, _) = raw.push(&ops).await?;
-    assert_eq!(status, StatusCode::OK, "the same ops, well-formed, are accepted");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same ops, well-formed, are accepted"
+    );
     Ok(())
 }

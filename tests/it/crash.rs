@@ -12,10 +12,14 @@ on_both_backends!(a_server_killed_mid_push_loses_and_doubles_nothing);
 const WALK_INS: u64 = 20_000;
 
 async fn count(admin: &AdminClient, event: &str) -> anyhow::Result<u64> {
-    admin.attendance(event).await?["count"].as_u64().context("count")
+    admin.attendance(event).await?["count"]
+        .as_u64()
+        .context("count")
 }
 
-async fn a_server_killed_mid_push_loses_and_doubles_nothing(backend: Backend) -> anyhow::Result<()> {
+async fn a_server_killed_mid_push_loses_and_doubles_nothing(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let database = backend.fresh_database().await?;
     let server = ServerProcess::start(&database.url).await?;
     let admin = AdminClient::new(&server.url, ADMIN_TOKEN);
@@ -45,7 +49,10 @@ async fn a_server_killed_mid_push_loses_and_doubles_nothing(backend: Backend) ->
 
     let server = ServerProcess::start_at(&database.url, &address).await?;
     let durable = count(&admin, &event).await?;
-    assert!(durable >= acknowledged_before_kill, "acknowledged check-ins survive the crash");
+    assert!(
+        durable >= acknowledged_before_kill,
+        "acknowledged check-ins survive the crash"
+    );
     assert!(durable < WALK_INS, "the kill landed in the middle");
 
     device.sync().await?;

@@ -31,7 +31,10 @@ async fn an_enrolment_token_works_once(backend: Backend) -> anyhow::Result<()> {
     let (_, token) = server.admin().device("trainer", None).await?;
     assert_eq!(enroll_status(&server, &token).await?, StatusCode::OK);
     assert_eq!(enroll_status(&server, &token).await?, StatusCode::CONFLICT);
-    assert_eq!(enroll_status(&server, "no-such-token").await?, StatusCode::NOT_FOUND);
+    assert_eq!(
+        enroll_status(&server, "no-such-token").await?,
+        StatusCode::NOT_FOUND
+    );
     Ok(())
 }
 
@@ -45,15 +48,34 @@ async fn a_revoked_device_is_refused_at_once(backend: Backend) -> anyhow::Result
     device.enroll(&server.url, &token).await?;
     device.walk_in(event.parse()?, "Lan", None, false).await?;
 
-    let revoke = admin.raw(reqwest::Method::DELETE, &format!("/api/v1/devices/{id}"), None, vec![]).await?;
+    let revoke = admin
+        .raw(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/devices/{id}"),
+            None,
+            vec![],
+        )
+        .await?;
     assert_eq!(revoke.status, StatusCode::NO_CONTENT);
     let refused = device.sync().await.expect_err("revoked");
-    assert!(matches!(refused, sachhon_sync::Error::Server { status: 401, .. }), "{refused}");
-    assert_eq!(device.outbox_len().await?, 3, "a refused sync keeps the outbox");
+    assert!(
+        matches!(refused, sachhon_sync::Error::Server { status: 401, .. }),
+        "{refused}"
+    );
+    assert_eq!(
+        device.outbox_len().await?,
+        3,
+        "a refused sync keeps the outbox"
+    );
     assert_eq!(admin.attendance(&event).await?["count"], json!(0));
 
     let unknown = admin
-        .raw(reqwest::Method::DELETE, &format!("/api/v1/devices/{}", uuid::Uuid::now_v7()), None, vec![])
+        .raw(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/devices/{}", uuid::Uuid::now_v7()),
+            None,
+            vec![],
+        )
         .await?;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.content_type, "application/problem+json");
@@ -64,7 +86,9 @@ async fn the_enrolment_qr_code_replaces_the_unused_token(backend: Backend) -> an
     let server = TestServer::start(backend).await?;
     let admin = server.admin();
     let (id, first_token) = admin.device("office", None).await?;
-    let svg = admin.get(&format!("/api/v1/devices/{id}/enroll.svg")).await?;
+    let svg = admin
+        .get(&format!("/api/v1/devices/{id}/enroll.svg"))
+        .await?;
     assert_eq!(svg.status, StatusCode::OK);
     assert_eq!(svg.content_type, "image/svg+xml");
     assert!(String::from_utf8(svg.bytes)?.contains("<svg"));
@@ -84,7 +108,11 @@ async fn the_device_binary_queues_offline_and_syncs_later(backend: Backend) -> a
     let home = tempfile::tempdir()?;
     let home = home.path();
 
-    let (code, enrolled) = device_cli(home, &["enroll", "--server", &server.url, "--token", &token]).await?;
+    let (code, enrolled) = device_cli(
+        home,
+        &["enroll", "--server", &server.url, "--token", &token],
+    )
+    .await?;
     assert_eq!(code, 0, "{enrolled}");
     assert_eq!(enrolled["role"], json!("trainer"));
     let (code, first) = device_cli(home, &["sync"]).await?;
@@ -94,14 +122,22 @@ async fn the_device_binary_queues_offline_and_syncs_later(backend: Backend) -> a
     let database = server.stop().await;
     let (code, walk_in) = device_cli(
         home,
-        &["walk-in", "--event", &event, "--name", "Nguyễn Văn Tư", "--cp-staff"],
+        &[
+            "walk-in",
+            "--event",
+            &event,
+            "--name",
+            "Nguyễn Văn Tư",
+            "--cp-staff",
+        ],
     )
     .await?;
     assert_eq!(code, 0, "{walk_in}");
     for key in ["person_id", "registration_id", "scan_id"] {
         assert!(walk_in[key].is_string(), "{key} missing in {walk_in}");
     }
-    let (code, simulated) = device_cli(home, &["simulate", "--event", &event, "--walk-ins", "4"]).await?;
+    let (code, simulated) =
+        device_cli(home, &["simulate", "--event", &event, "--walk-ins", "4"]).await?;
     assert_eq!(code, 0, "{simulated}");
     let (code, offline) = device_cli(home, &["sync"]).await?;
     assert_eq!(code, 1, "without network sync exits 1: {offline}");
@@ -115,6 +151,9 @@ async fn the_device_binary_queues_offline_and_syncs_later(backend: Backend) -> a
     assert_eq!((code, synced["pushed"].clone()), (0, json!(15)), "{synced}");
     assert_eq!(server.admin().attendance(&event).await?["count"], json!(5));
     let (_, hash) = device_cli(home, &["state-hash"]).await?;
-    assert_eq!(hash["state_hash"], json!(server.admin().state_hash().await?));
+    assert_eq!(
+        hash["state_hash"],
+        json!(server.admin().state_hash().await?)
+    );
     Ok(())
 }

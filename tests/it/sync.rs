@@ -24,7 +24,11 @@ pub struct Phone {
 }
 
 /// Registers and enrols a phone of `role` with the server.
-pub async fn phone(server: &TestServer, role: &str, facility: Option<&str>) -> anyhow::Result<Phone> {
+pub async fn phone(
+    server: &TestServer,
+    role: &str,
+    facility: Option<&str>,
+) -> anyhow::Result<Phone> {
     let (_, token) = server.admin().device(role, facility).await?;
     let home = tempfile::tempdir()?;
     let device = Device::open(home.path()).await?;
@@ -42,7 +46,9 @@ fn count(attendance: &Value) -> u64 {
 async fn offline_phones_converge_with_the_server(backend: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(backend).await?;
     let admin = server.admin();
-    let event = admin.event("Hội thảo sản xuất sạch hơn", "awareness").await?;
+    let event = admin
+        .event("Hội thảo sản xuất sạch hơn", "awareness")
+        .await?;
     let other_event = admin.event("Tập huấn", "training").await?;
     let event_id: EventId = event.parse()?;
     let (a, b) = (
@@ -56,10 +62,14 @@ async fn offline_phones_converge_with_the_server(backend: Backend) -> anyhow::Re
     let address = server.address().to_string();
     let database = server.stop().await;
     for i in 0..5 {
-        a.device.walk_in(event_id, &format!("Người A{i}"), None, i % 2 == 0).await?;
+        a.device
+            .walk_in(event_id, &format!("Người A{i}"), None, i % 2 == 0)
+            .await?;
     }
     for i in 0..7 {
-        b.device.walk_in(event_id, &format!("Người B{i}"), None, false).await?;
+        b.device
+            .walk_in(event_id, &format!("Người B{i}"), None, false)
+            .await?;
     }
     let failed = a.device.sync().await.expect_err("no server to reach");
     assert!(failed.is_offline(), "{failed}");
@@ -107,12 +117,18 @@ async fn replays_change_nothing_and_gaps_are_refused(backend: Backend) -> anyhow
     ops.extend(raw.walk_in(&event, "Minh")?);
 
     let (status, ack) = raw.push(&ops[..3]).await?;
-    assert_eq!((status, ack.clone()), (StatusCode::OK, json!({"acked_through": 3, "applied": 3})));
+    assert_eq!(
+        (status, ack.clone()),
+        (StatusCode::OK, json!({"acked_through": 3, "applied": 3}))
+    );
     let (_, ack) = raw.push(&ops).await?;
     assert_eq!(ack, json!({"acked_through": 6, "applied": 3}));
     let hash = admin.state_hash().await?;
     let (status, ack) = raw.push(&ops).await?;
-    assert_eq!((status, ack), (StatusCode::OK, json!({"acked_through": 6, "applied": 0})));
+    assert_eq!(
+        (status, ack),
+        (StatusCode::OK, json!({"acked_through": 6, "applied": 0}))
+    );
     assert_eq!(admin.state_hash().await?, hash, "a replay changes nothing");
 
     let third = raw.walk_in(&event, "Hoa")?;
@@ -120,10 +136,17 @@ async fn replays_change_nothing_and_gaps_are_refused(backend: Backend) -> anyhow
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["expected_seq"], json!(7));
     assert_eq!(problem["status"], json!(409));
-    assert_eq!(admin.state_hash().await?, hash, "a refused gap changes nothing");
+    assert_eq!(
+        admin.state_hash().await?,
+        hash,
+        "a refused gap changes nothing"
+    );
 
     let (status, ack) = raw.push(&third).await?;
-    assert_eq!((status, ack), (StatusCode::OK, json!({"acked_through": 9, "applied": 3})));
+    assert_eq!(
+        (status, ack),
+        (StatusCode::OK, json!({"acked_through": 9, "applied": 3}))
+    );
     assert_eq!(count(&admin.attendance(&event).await?), 3);
     Ok(())
 }
@@ -145,58 +168,96 @@ async fn ops_of_another_actor_are_refused_whole(backend: Backend) -> anyhow::Res
     mixed.push(forged[0].clone());
     let (status, _) = x.push(&mixed).await?;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(admin.state_hash().await?, hash, "nothing of a refused push is stored");
+    assert_eq!(
+        admin.state_hash().await?,
+        hash,
+        "nothing of a refused push is stored"
+    );
     assert_eq!(count(&admin.attendance(&event).await?), 0);
 
     let (status, ack) = x.push(&mixed[..3]).await?;
-    assert_eq!((status, ack), (StatusCode::OK, json!({"acked_through": 3, "applied": 3})));
+    assert_eq!(
+        (status, ack),
+        (StatusCode::OK, json!({"acked_through": 3, "applied": 3}))
+    );
     Ok(())
 }
 
-async fn an_enterprise_device_sees_and_writes_only_its_facility(backend: Backend) -> anyhow::Result<()> {
+async fn an_enterprise_device_sees_and_writes_only_its_facility(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let server = TestServer::start(backend).await?;
     let admin = server.admin();
     let event = admin.event("Hội thảo", "awareness").await?;
-    let own = admin.facility("Công ty Mía đường", "1100100100", "Bến Lức").await?;
-    let other = admin.facility("Công ty Dệt", "1100200200", "Đức Hòa").await?;
+    let own = admin
+        .facility("Công ty Mía đường", "1100100100", "Bến Lức")
+        .await?;
+    let other = admin
+        .facility("Công ty Dệt", "1100200200", "Đức Hòa")
+        .await?;
     let own_person = admin
-        .post("/api/v1/people", &json!({"name": "Chị Lan", "facility_id": own, "cp_staff": true}))
+        .post(
+            "/api/v1/people",
+            &json!({"name": "Chị Lan", "facility_id": own, "cp_staff": true}),
+        )
         .await?
         .json["id"]
         .clone();
     let other_person = admin
-        .post("/api/v1/people", &json!({"name": "Anh Minh", "facility_id": other, "cp_staff": true}))
+        .post(
+            "/api/v1/people",
+            &json!({"name": "Anh Minh", "facility_id": other, "cp_staff": true}),
+        )
         .await?
         .json["id"]
         .clone();
-    let mut trainer = RawDevice::enroll(&server.url, &admin.device("trainer", None).await?.1).await?;
+    let mut trainer =
+        RawDevice::enroll(&server.url, &admin.device("trainer", None).await?.1).await?;
     let walk_in = trainer.walk_in(&event, "Khách vãng lai")?;
     assert_eq!(trainer.push(&walk_in).await?.0, StatusCode::OK);
 
-    let mut enterprise =
-        RawDevice::enroll(&server.url, &admin.device("enterprise", Some(&own)).await?.1).await?;
+    let mut enterprise = RawDevice::enroll(
+        &server.url,
+        &admin.device("enterprise", Some(&own)).await?.1,
+    )
+    .await?;
     let seen: Vec<String> = enterprise
         .pull_all()
         .await?
         .iter()
         .map(|op| op.record.to_string())
         .collect();
-    for visible in [&event, &own, &own_person.as_str().unwrap_or_default().to_string()] {
+    for visible in [
+        &event,
+        &own,
+        &own_person.as_str().unwrap_or_default().to_string(),
+    ] {
         assert!(seen.contains(visible), "{visible} missing from {seen:?}");
     }
-    for hidden in [&other, &other_person.as_str().unwrap_or_default().to_string()] {
-        assert!(!seen.contains(hidden), "{hidden} leaked to another facility's device");
+    for hidden in [
+        &other,
+        &other_person.as_str().unwrap_or_default().to_string(),
+    ] {
+        assert!(
+            !seen.contains(hidden),
+            "{hidden} leaked to another facility's device"
+        );
     }
     assert!(
-        walk_in.iter().all(|op| !seen.contains(&op.record.to_string())),
+        walk_in
+            .iter()
+            .all(|op| !seen.contains(&op.record.to_string())),
         "staff-only walk-ins leaked to an enterprise device"
     );
 
     let hash = admin.state_hash().await?;
     let scan = enterprise.walk_in(&event, "Không được")?;
     assert_eq!(enterprise.push(&scan).await?.0, StatusCode::FORBIDDEN);
-    let mut second =
-        RawDevice::enroll(&server.url, &admin.device("enterprise", Some(&own)).await?.1).await?;
+    let mut second = RawDevice::enroll(
+        &server.url,
+        &admin.device("enterprise", Some(&own)).await?.1,
+    )
+    .await?;
     let foreign_person = second.write(
         RecordKind::Person,
         uuid::Uuid::now_v7(),

@@ -7,8 +7,11 @@ use serde_json::{json, Value};
 /// The header the import expects.
 pub const HEADER: [&str; 5] = ["name", "tax_code", "district", "sector", "cp_potential"];
 
-/// Each data line: its line number and the facility, or an error naming the line.
-pub fn parse_facilities(body: &str) -> Result<Vec<Result<(u64, FacilityInput), Value>>, ApiError> {
+/// One data line: its line number and the facility, or a `{"line", "message"}` error.
+pub type ImportLine = Result<(u64, FacilityInput), Value>;
+
+/// Each data line of the CSV; the whole import is refused only when the header is wrong.
+pub fn parse_facilities(body: &str) -> Result<Vec<ImportLine>, ApiError> {
     let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)

@@ -33,26 +33,23 @@ pub async fn create(
     if body.name.trim().is_empty() {
         return Err(ApiError::invalid("name", "name must not be empty"));
     }
-    match (body.role, body.facility_id) {
-        (Role::Enterprise, None) => {
+    if body.role == Role::Enterprise && body.facility_id.is_none() {
+        return Err(ApiError::invalid(
+            "facility_id",
+            "an enterprise device needs the facility it belongs to",
+        ));
+    }
+    if let Some(facility) = body.facility_id {
+        if !state
+            .store
+            .record_exists(RecordKind::Facility, facility.0)
+            .await?
+        {
             return Err(ApiError::invalid(
                 "facility_id",
-                "an enterprise device needs the facility it belongs to",
-            ))
+                format!("no facility {facility}"),
+            ));
         }
-        (_, Some(facility)) => {
-            if !state
-                .store
-                .record_exists(RecordKind::Facility, facility.0)
-                .await?
-            {
-                return Err(ApiError::invalid(
-                    "facility_id",
-                    format!("no facility {facility}"),
-                ));
-            }
-        }
-        _ => {}
     }
     let token = tokens::generate();
     let device = NewDevice {
