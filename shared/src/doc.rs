@@ -71,6 +71,11 @@ impl Doc {
         self.inner.apply(op);
     }
 
+    /// Whether no op was ever applied to this document.
+    pub fn is_empty(&self) -> bool {
+        self.inner.read_ctx().add_clock.is_empty()
+    }
+
     /// How many ops of `actor` this document has applied.
     pub fn seen(&self, actor: &ActorId) -> u64 {
         self.inner.read_ctx().add_clock.get(actor)

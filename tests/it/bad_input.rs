@@ -14,6 +14,11 @@ on_both_backends!(
     bad_pushes_are_refused_and_change_nothing
 );
 
+/// A client that sends the device's token (for the raw oversized request).
+fn admin_for(raw: &RawDevice, server: &TestServer) -> sachhon_tests::AdminClient {
+    sachhon_tests::AdminClient::new(&server.url, &raw.token)
+}
+
 fn assert_problem(answer: &Answer, status: StatusCode, field: Option<&str>) {
     assert_eq!(answer.status, status, "{}", answer.json);
     assert_eq!(answer.content_type, "application/problem+json");
@@ -80,15 +85,10 @@ async fn bad_admin_input_is_refused_and_changes_nothing(backend: Backend) -> any
         StatusCode::CONFLICT,
         None,
     );
-    let oversized = format!(
-        r#"{{"name": "{}", "tax_code": "3", "district": "Tân An", "sector": "x", "cp_potential": true}}"#,
-        "x".repeat(2 * 1024 * 1024)
-    );
-    assert_problem(
-        &json_post(&oversized).await?,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        None,
-    );
+    let oversized = admin
+        .oversized("/api/v1/facilities", "application/json", 2 * 1024 * 1024)
+        .await?;
+    assert_eq!(oversized, (413, "application/problem+json".to_string()));
     let bad_event = json!({"title": "T", "kind": "party", "starts_at": "2026-12-01T08:00:00Z", "district": "x"});
     assert_problem(
         &admin.post("/api/v1/events", &bad_event).await?,
@@ -171,9 +171,10 @@ async fn bad_pushes_are_refused_and_change_nothing(backend: Backend) -> anyhow::
         .push_bytes(serde_json::to_vec(&json!({"ops": []}))?, "application/json")
         .await?;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let oversized = vec![0u8; 33 * 1024 * 1024];
-    let (status, _) = raw.push_bytes(oversized, "application/cbor").await?;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let oversized = admin_for(&raw, &server)
+        .oversized("/api/v1/sync/push", "application/cbor", 33 * 1024 * 1024)
+        .await?;
+    assert_eq!(oversized, (413, "application/problem+json".to_string()));
 
     let mut bad = ops.clone();
     if let sachhon_shared::Change::Fields(field_ops) = &mut bad[0].change {

@@ -5,6 +5,8 @@
 mod bad_input;
 mod crash;
 mod devices;
+mod postgres;
+mod store;
 mod sync;
 
 /// Declares one `#[tokio::test]` per backend for an `async fn story(Backend)`.

@@ -69,6 +69,60 @@ impl AdminClient {
         })
     }
 
+    /// Sends a request whose body is `size` bytes of zeros straight over TCP and returns the
+    /// answer's status code and `Content-Type`. Unlike an HTTP client, it keeps reading the answer when the server
+    /// refuses the body early and stops reading it (as it does for bodies over the limit).
+    pub async fn oversized(
+        &self,
+        path: &str,
+        content_type: &str,
+        size: usize,
+    ) -> anyhow::Result<(u16, String)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.base.trim_start_matches("http://").to_string();
+        let stream = tokio::net::TcpStream::connect(&address).await?;
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {size}\r\n\r\n",
+            self.token
+        );
+        let sender = tokio::spawn(async move {
+            writer.write_all(head.as_bytes()).await?;
+            let chunk = vec![0u8; 64 * 1024];
+            let mut left = size;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                writer.write_all(&chunk[..n]).await?;
+                left -= n;
+            }
+            std::io::Result::Ok(())
+        });
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = reader.read(&mut buffer).await?;
+            anyhow::ensure!(n > 0, "the server closed the connection without an answer");
+            answer.extend_from_slice(&buffer[..n]);
+        }
+        sender.abort();
+        let head = String::from_utf8_lossy(&answer).to_string();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .context("no status line")?;
+        let content_type = head
+            .lines()
+            .find_map(|line| {
+                line.to_ascii_lowercase()
+                    .strip_prefix("content-type:")
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default();
+        Ok((status, content_type))
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> anyhow::Result<Answer> {
         self.raw(Method::GET, path, None, Vec::new()).await
@@ -76,8 +130,13 @@ impl AdminClient {
 
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
-        self.raw(Method::POST, path, Some("application/json"), body.to_string().into_bytes())
-            .await
+        self.raw(
+            Method::POST,
+            path,
+            Some("application/json"),
+            body.to_string().into_bytes(),
+        )
+        .await
     }
 
     /// `POST` that must answer 201 with an id.
@@ -97,7 +156,12 @@ impl AdminClient {
     }
 
     /// Creates a facility; returns its id.
-    pub async fn facility(&self, name: &str, tax_code: &str, district: &str) -> anyhow::Result<String> {
+    pub async fn facility(
+        &self,
+        name: &str,
+        tax_code: &str,
+        district: &str,
+    ) -> anyhow::Result<String> {
         let body = json!({"name": name, "tax_code": tax_code, "district": district,
                           "sector": "food processing", "cp_potential": true});
         Self::id(&self.create("/api/v1/facilities", body).await?)
@@ -111,7 +175,11 @@ impl AdminClient {
     }
 
     /// Registers a device; returns `(id, one-time enrolment token)`.
-    pub async fn device(&self, role: &str, facility: Option<&str>) -> anyhow::Result<(String, String)> {
+    pub async fn device(
+        &self,
+        role: &str,
+        facility: Option<&str>,
+    ) -> anyhow::Result<(String, String)> {
         let body = json!({"name": format!("{role} phone"), "role": role, "facility_id": facility});
         let answer = self.create("/api/v1/devices", body).await?;
         let token = answer["token"].as_str().context("no token")?.to_string();
@@ -120,7 +188,9 @@ impl AdminClient {
 
     /// An event's attendance JSON.
     pub async fn attendance(&self, event: &str) -> anyhow::Result<Value> {
-        let answer = self.get(&format!("/api/v1/events/{event}/attendance")).await?;
+        let answer = self
+            .get(&format!("/api/v1/events/{event}/attendance"))
+            .await?;
         if answer.status != StatusCode::OK {
             bail!("attendance answered {}: {}", answer.status, answer.json);
         }

@@ -12,14 +12,21 @@ use tokio::process::{Child, Command};
 /// demand with the same profile when missing.
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let mut dir = exe.parent().context("executable without directory")?.to_path_buf();
+    let mut dir = exe
+        .parent()
+        .context("executable without directory")?
+        .to_path_buf();
     if dir.ends_with("deps") {
         dir.pop();
     }
     let path = dir.join(name);
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let package = if name == "sachhon" { "sachhon-server" } else { "sachhon-sync" };
+        let package = if name == "sachhon" {
+            "sachhon-server"
+        } else {
+            "sachhon-sync"
+        };
         let mut command = std::process::Command::new(cargo);
         command.args(["build", "-p", package, "--bin", name]);
         if dir.ends_with("release") {
@@ -95,7 +102,8 @@ impl ServerProcess {
     }
 }
 
-/// Runs `sachhon-device --home HOME ARGS…`; returns the exit code and the JSON it printed.
+/// Runs `sachhon-device --home HOME ARGS…`; returns the exit code and the JSON it printed
+/// (or, when it printed no JSON, what it wrote on stdout and stderr).
 pub async fn device_cli(home: &Path, args: &[&str]) -> anyhow::Result<(i32, serde_json::Value)> {
     let output = Command::new(binary("sachhon-device")?)
         .arg("--home")
@@ -105,6 +113,12 @@ pub async fn device_cli(home: &Path, args: &[&str]) -> anyhow::Result<(i32, serd
         .await?;
     let code = output.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let json = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    let json = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        // Not one JSON object: hand back everything printed, for the failure message.
+        serde_json::json!({
+            "stdout": stdout,
+            "stderr": String::from_utf8_lossy(&output.stderr),
+        })
+    });
     Ok((code, json))
 }

@@ -35,7 +35,11 @@ impl RawDevice {
             })
             .send()
             .await?;
-        anyhow::ensure!(response.status() == StatusCode::OK, "enrol answered {}", response.status());
+        anyhow::ensure!(
+            response.status() == StatusCode::OK,
+            "enrol answered {}",
+            response.status()
+        );
         let enrolment: Enrolment = serde_json::from_slice(&response.bytes().await?)?;
         Ok(Self {
             actor: enrolment.actor_id,
@@ -96,7 +100,12 @@ impl RawDevice {
 
     /// Pulls every page after the start; returns all ops received.
     pub async fn pull_all(&self) -> anyhow::Result<Vec<Op>> {
-        let mut after = String::new();
+        Ok(self.pull_after("").await?.0)
+    }
+
+    /// Pulls every page after `after`; returns the ops and the cursor to continue from.
+    pub async fn pull_after(&self, after: &str) -> anyhow::Result<(Vec<Op>, String)> {
+        let mut after = after.to_string();
         let mut ops = Vec::new();
         loop {
             let response = self
@@ -106,12 +115,16 @@ impl RawDevice {
                 .bearer_auth(&self.token)
                 .send()
                 .await?;
-            anyhow::ensure!(response.status() == StatusCode::OK, "pull answered {}", response.status());
+            anyhow::ensure!(
+                response.status() == StatusCode::OK,
+                "pull answered {}",
+                response.status()
+            );
             let page: PullPage = from_cbor(&response.bytes().await?).map_err(anyhow::Error::msg)?;
             ops.extend(page.ops);
             after = page.next;
             if !page.more {
-                return Ok(ops);
+                return Ok((ops, after));
             }
         }
     }
@@ -123,7 +136,11 @@ impl RawDevice {
     }
 
     /// Pushes any body with any content type.
-    pub async fn push_bytes(&self, body: Vec<u8>, content_type: &str) -> anyhow::Result<(StatusCode, Value)> {
+    pub async fn push_bytes(
+        &self,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> anyhow::Result<(StatusCode, Value)> {
         let response = self
             .http
             .post(format!("{}/api/v1/sync/push", self.base))

@@ -36,7 +36,9 @@ CREATE TABLE actors (
     enrolled_at TEXT NOT NULL
 );
 
--- The op log in commit order; `cursor` is the change-feed position.
+-- The op log in commit order; `cursor` is the change-feed position. Writers take their
+-- cursors under the feed lock (PostgreSQL) or the single writer (SQLite), so cursor order is
+-- commit order.
 CREATE TABLE ops (
     cursor      BIGSERIAL PRIMARY KEY,
     actor_id    TEXT NOT NULL,
@@ -47,12 +49,8 @@ CREATE TABLE ops (
     scope       TEXT NOT NULL,
     change      BYTEA NOT NULL,
     received_at TEXT NOT NULL,
-    -- The writing transaction: the change feed only hands out rows of transactions older
-    -- than every transaction still running, so a late commit is never skipped.
-    txid        BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
     UNIQUE (actor_id, seq)
 );
-CREATE INDEX ops_feed ON ops (txid, cursor);
 
 CREATE TABLE docs (
     id    TEXT PRIMARY KEY,

@@ -36,7 +36,9 @@ CREATE TABLE actors (
     enrolled_at TEXT NOT NULL
 );
 
--- The op log in commit order; `cursor` is the change-feed position.
+-- The op log in commit order; `cursor` is the change-feed position. Writers take their
+-- cursors under the feed lock (PostgreSQL) or the single writer (SQLite), so cursor order is
+-- commit order.
 CREATE TABLE ops (
     cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
     actor_id    TEXT NOT NULL,
@@ -47,12 +49,8 @@ CREATE TABLE ops (
     scope       TEXT NOT NULL,
     change      BLOB NOT NULL,
     received_at TEXT NOT NULL,
-    -- Always 0 here: SQLite has one writer, so commit order is cursor order. PostgreSQL
-    -- stores the writing transaction's id (see the postgres migration).
-    txid        INTEGER NOT NULL DEFAULT 0,
     UNIQUE (actor_id, seq)
 );
-CREATE INDEX ops_feed ON ops (txid, cursor);
 
 CREATE TABLE docs (
     id    TEXT PRIMARY KEY,

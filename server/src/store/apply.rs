@@ -1,6 +1,7 @@
 //! The one path by which an op changes the server's state, inside the caller's transaction:
 //! the op log row, the document state and the projection row, written together.
 
+use super::dialect::Dialect;
 use super::{StoreError, StoreResult};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::Doc;
@@ -12,17 +13,20 @@ use sqlx::{AnyConnection, Row};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// Applies one op that passed the sequencing rule. `may_write` decides, from the record's
-/// scope before and after the change, whether the author may make it.
-pub async fn apply_op(
+/// Applies the change of one op that passed the sequencing rule to the document state, the
+/// projection or the scans, and returns the record's scope for the op log. `may_write`
+/// decides, from the record's scope before and after the change, whether the author may make
+/// it. The op-log row is written later by [`append_to_feed`], for the whole batch at once.
+pub async fn apply_change(
     conn: &mut AnyConnection,
+    dialect: Dialect,
     op: &Op,
     received_at: &str,
     may_write: impl Fn(RecordKind, Scope) -> bool,
-) -> StoreResult<()> {
-    let scope = match &op.change {
+) -> StoreResult<Scope> {
+    match &op.change {
         Change::Fields(_) => {
-            let stored = load_doc(conn, op.record).await?;
+            let stored = lock_doc(conn, dialect, op.kind, op.record).await?;
             if let Some((kind, old_scope, _)) = &stored {
                 if *kind != op.kind {
                     return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
@@ -39,7 +43,7 @@ pub async fn apply_op(
             }
             save_doc(conn, op.kind, op.record, scope, &doc).await?;
             project(conn, op.kind, op.record, &doc).await?;
-            scope
+            Ok(scope)
         }
         Change::Scan(fact) => {
             let scope = scope_of(conn, fact.person.0).await?;
@@ -47,46 +51,100 @@ pub async fn apply_op(
                 return Err(forbidden(op));
             }
             insert_scan(conn, op, fact, received_at).await?;
-            scope
+            Ok(scope)
         }
-    };
-    sqlx::query(
-        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(op.actor.to_string())
-    .bind(seq_to_db(op.seq)?)
-    .bind(op.id.to_string())
-    .bind(op.kind.as_str())
-    .bind(op.record.to_string())
-    .bind(scope.to_key())
-    .bind(to_cbor(&op.change))
-    .bind(received_at)
-    .execute(&mut *conn)
-    .await?;
+    }
+}
+
+/// Op-log rows per INSERT statement (8 parameters each).
+const FEED_ROWS_PER_STATEMENT: usize = 100;
+
+/// Appends applied ops to the op log, the change feed. The feed lock is taken first and held
+/// until commit, so that transactions take their cursors in the order they commit: a reader
+/// that has seen cursor N has seen every committed row below N. The lock is taken at the end of
+/// the transaction, after the document work, to keep the serialised part short.
+pub async fn append_to_feed(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    entries: &[(&Op, Scope)],
+    received_at: &str,
+) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    dialect.lock_feed(conn).await?;
+    for chunk in entries.chunks(FEED_ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let params: Vec<String> = (1..=8).map(|i| format!("${}", row * 8 + i)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) \
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (op, scope) in chunk {
+            query = query
+                .bind(op.actor.to_string())
+                .bind(seq_to_db(op.seq)?)
+                .bind(op.id.to_string())
+                .bind(op.kind.as_str())
+                .bind(op.record.to_string())
+                .bind(scope.to_key())
+                .bind(to_cbor(&op.change))
+                .bind(received_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-/// Loads a document with its kind and scope.
-pub async fn load_doc(
+/// Loads a document with its kind and scope, locked until the transaction ends, so that two
+/// server processes applying ops to one document never overwrite each other's state. On
+/// PostgreSQL a placeholder row is made first when the document is new (a concurrent creator
+/// then waits on it); a placeholder reads as no document. SQLite has one writer anyway.
+pub async fn lock_doc(
     conn: &mut AnyConnection,
+    dialect: Dialect,
+    kind: RecordKind,
     id: Uuid,
 ) -> StoreResult<Option<(RecordKind, Scope, Doc)>> {
-    let row = sqlx::query("SELECT kind, scope, state FROM docs WHERE id = $1")
+    if dialect == Dialect::Postgres {
+        sqlx::query(
+            "INSERT INTO docs (id, kind, scope, state) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .bind(Scope::Staff.to_key())
+        .bind(Doc::new().to_bytes())
+        .execute(&mut *conn)
+        .await?;
+    }
+    let sql = format!(
+        "SELECT kind, scope, state FROM docs WHERE id = $1{}",
+        dialect.for_update()
+    );
+    let row = sqlx::query(&sql)
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|row| {
-        let kind: String = row.try_get("kind")?;
-        let scope: String = row.try_get("scope")?;
-        let state: Vec<u8> = row.try_get("state")?;
-        Ok((
-            kind.parse().map_err(StoreError::Corrupt)?,
-            Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
-            Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ))
-    })
-    .transpose()
+    let stored = row
+        .map(|row| -> StoreResult<_> {
+            let kind: String = row.try_get("kind")?;
+            let scope: String = row.try_get("scope")?;
+            let state: Vec<u8> = row.try_get("state")?;
+            Ok((
+                kind.parse().map_err(StoreError::Corrupt)?,
+                Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
+                Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ))
+        })
+        .transpose()?;
+    Ok(stored.filter(|(_, _, doc)| !doc.is_empty()))
 }
 
 /// Sequence numbers are stored as signed 64-bit integers.

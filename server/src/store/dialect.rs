@@ -69,6 +69,18 @@ impl Dialect {
         Ok(())
     }
 
+    /// Takes the change-feed lock until the transaction ends (PostgreSQL: a transaction-level
+    /// advisory lock; SQLite: its single writer already serialises transactions).
+    pub async fn lock_feed(self, conn: &mut sqlx::AnyConnection) -> StoreResult<()> {
+        if self == Self::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(FEED_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The clause that locks a selected row until commit (SQLite has one writer anyway).
     pub fn for_update(self) -> &'static str {
         match self {
@@ -89,14 +101,5 @@ fn sqlite_url(url: &str) -> String {
     }
 }
 
-impl Dialect {
-    /// An SQL expression below which every `ops.txid` belongs to a finished transaction:
-    /// rows at or above it may still be joined by rows of transactions that commit later,
-    /// so the change feed withholds them. SQLite writes `txid = 0` and has one writer.
-    pub fn feed_horizon(self) -> &'static str {
-        match self {
-            Self::Sqlite => "1",
-            Self::Postgres => "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
-        }
-    }
-}
+/// The advisory-lock key of the change feed ("sachhon" in ASCII).
+const FEED_LOCK_KEY: i64 = 0x0073_6163_6868_6f6e;

@@ -1,7 +1,7 @@
 //! The [`Store`] on SQL: SQLite by default, PostgreSQL for several processes. One body of
 //! SQL serves both through sqlx's `Any` driver; [`Dialect`] holds the few differences.
 
-use super::apply::{apply_op, load_doc, seq_to_db};
+use super::apply::{append_to_feed, apply_change, lock_doc, seq_to_db};
 use super::dialect::Dialect;
 use super::{
     Attendance, Attendee, Author, FacilityRecord, NewDevice, RecordEdit, Store, StoreError,
@@ -285,9 +285,12 @@ impl Store for SqlStore {
         })?;
         let received_at = now();
         let may_write = |kind, scope| author.principal.may_write(kind, scope);
+        let mut applied = Vec::with_capacity(plan.new.len());
         for op in plan.new {
-            apply_op(&mut tx, op, &received_at, may_write).await?;
+            let scope = apply_change(&mut tx, self.dialect, op, &received_at, may_write).await?;
+            applied.push((op, scope));
         }
+        append_to_feed(&mut tx, self.dialect, &applied, &received_at).await?;
         if !plan.new.is_empty() {
             self.set_last_seq(&mut tx, author.actor, plan.acked_through)
                 .await?;
@@ -301,61 +304,40 @@ impl Store for SqlStore {
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage> {
-        let after = FeedPosition::parse(after)?;
-        let horizon = self.dialect.feed_horizon();
+        let after = parse_cursor(after)?;
         let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
-        // One statement, so that the page and the horizon come from one snapshot.
-        let sql = format!(
-            "WITH horizon AS (SELECT txid, cursor FROM ops WHERE txid < {horizon} \
-                 ORDER BY txid DESC, cursor DESC LIMIT 1), \
-             page AS (SELECT txid, cursor, actor_id, seq, op_id, kind, record_id, change FROM ops \
-                 WHERE (txid > $1 OR (txid = $1 AND cursor > $2)) AND txid < {horizon} \
-                 AND actor_id <> $3 AND ($4 = 1 OR scope = 'public' OR scope = $5) \
-                 ORDER BY txid, cursor LIMIT $6) \
-             SELECT h.txid AS h_txid, h.cursor AS h_cursor, p.* FROM horizon h \
-             LEFT JOIN page p ON 1 = 1 ORDER BY p.txid, p.cursor"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(after.txid)
-            .bind(after.cursor)
-            .bind(viewer.actor.to_string())
-            .bind(i64::from(sees_all))
-            .bind(
-                viewer
-                    .principal
-                    .facility
-                    .map(|f| f.to_string())
-                    .unwrap_or_default(),
-            )
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.reader)
-            .await?;
+        // One statement, so that the page and the feed's end come from one snapshot.
+        let rows = sqlx::query(
+            "WITH page AS (SELECT cursor, actor_id, seq, op_id, kind, record_id, change FROM ops \
+                 WHERE cursor > $1 AND actor_id <> $2 AND ($3 = 1 OR scope = 'public' OR scope = $4) \
+                 ORDER BY cursor LIMIT $5) \
+             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
+             LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
+        )
+        .bind(after)
+        .bind(viewer.actor.to_string())
+        .bind(i64::from(sees_all))
+        .bind(viewer.principal.facility.map(|f| f.to_string()).unwrap_or_default())
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.reader)
+        .await?;
         let mut ops = Vec::with_capacity(rows.len());
-        let mut last = after;
-        let mut horizon_position = after;
+        let (mut last, mut feed_end) = (after, after);
         for row in &rows {
-            horizon_position = FeedPosition {
-                txid: row.try_get("h_txid")?,
-                cursor: row.try_get("h_cursor")?,
-            };
-            if row.try_get::<Option<i64>, _>("cursor")?.is_none() {
+            feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
+            let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
                 continue;
-            }
+            };
             if ops.len() == limit as usize {
                 break;
             }
             ops.push(op_from_row(row)?);
-            last = FeedPosition {
-                txid: row.try_get("txid")?,
-                cursor: row.try_get("cursor")?,
-            };
+            last = cursor;
         }
         let more = rows.len() > limit as usize;
-        let next = if more {
-            last
-        } else {
-            last.max(horizon_position)
-        };
+        // A page that is not full ends the feed: jump past rows this viewer does not get
+        // (its own, other facilities'), so an idle device does not rescan them.
+        let next = if more { last } else { last.max(feed_end) };
         Ok(PullPage {
             ops,
             next: next.to_string(),
@@ -368,8 +350,10 @@ impl Store for SqlStore {
         let mut tx = self.writer.begin().await?;
         let mut seq = self.last_seq(&mut tx, self.server_actor).await?;
         let received_at = now();
+        let mut ops = Vec::with_capacity(edits.len());
+        let mut scopes = Vec::with_capacity(edits.len());
         for edit in edits {
-            let mut doc = match load_doc(&mut tx, edit.id).await? {
+            let mut doc = match lock_doc(&mut tx, self.dialect, edit.kind, edit.id).await? {
                 Some((kind, _, _)) if kind != edit.kind => {
                     return Err(StoreError::Conflict(format!(
                         "record {} is a {kind}",
@@ -393,8 +377,11 @@ impl Store for SqlStore {
                 field: None,
                 message: e.to_string(),
             })?;
-            apply_op(&mut tx, &op, &received_at, |_, _| true).await?;
+            scopes.push(apply_change(&mut tx, self.dialect, &op, &received_at, |_, _| true).await?);
+            ops.push(op);
         }
+        let applied: Vec<_> = ops.iter().zip(scopes).collect();
+        append_to_feed(&mut tx, self.dialect, &applied, &received_at).await?;
         self.set_last_seq(&mut tx, self.server_actor, seq).await?;
         tx.commit().await?;
         Ok(())
@@ -503,42 +490,15 @@ impl Store for SqlStore {
     }
 }
 
-/// A position in the change feed: (writing transaction, row cursor). On SQLite the
-/// transaction part is always 0 and the text form is just the cursor.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct FeedPosition {
-    txid: i64,
-    cursor: i64,
-}
-
-impl FeedPosition {
-    fn parse(text: &str) -> StoreResult<Self> {
-        let bad = || StoreError::Invalid {
-            field: Some("after".into()),
-            message: format!("{text:?} is not a cursor this server handed out"),
-        };
-        match text.split_once('.') {
-            _ if text.is_empty() => Ok(Self::default()),
-            None => Ok(Self {
-                txid: 0,
-                cursor: text.parse().map_err(|_| bad())?,
-            }),
-            Some((txid, cursor)) => Ok(Self {
-                txid: txid.parse().map_err(|_| bad())?,
-                cursor: cursor.parse().map_err(|_| bad())?,
-            }),
-        }
+/// Reads a pull cursor: empty for the start, else the op-log position handed out before.
+fn parse_cursor(text: &str) -> StoreResult<i64> {
+    if text.is_empty() {
+        return Ok(0);
     }
-}
-
-impl std::fmt::Display for FeedPosition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.txid == 0 {
-            write!(f, "{}", self.cursor)
-        } else {
-            write!(f, "{}.{}", self.txid, self.cursor)
-        }
-    }
+    text.parse().map_err(|_| StoreError::Invalid {
+        field: Some("after".into()),
+        message: format!("{text:?} is not a cursor this server handed out"),
+    })
 }
 
 fn op_from_row(row: &AnyRow) -> StoreResult<Op> {
