@@ -84,7 +84,9 @@ impl Drop for Database {
         // Drop runs outside async code, possibly inside a runtime: use a thread of its own.
         let server = postgres_server();
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
                 sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
