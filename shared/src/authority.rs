@@ -103,7 +103,10 @@ impl Principal {
     pub fn may_write(&self, kind: RecordKind, scope: Scope) -> bool {
         let field_kind = matches!(
             kind,
-            RecordKind::Person | RecordKind::Registration | RecordKind::Scan
+            RecordKind::Person
+                | RecordKind::Registration
+                | RecordKind::Scan
+                | RecordKind::Annulment
         );
         match self.role {
             Role::Trainer | Role::Office => field_kind,

@@ -1,7 +1,7 @@
 //! A canonical hash of a replica's whole state, so that two replicas can prove they converged.
 
 use crate::doc::Doc;
-use crate::op::{RecordKind, ScanFact};
+use crate::op::{Annulment, RecordKind, ScanFact};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -27,6 +27,12 @@ impl StateHasher {
     pub fn add_scan(&mut self, id: Uuid, scan: &ScanFact) {
         let digest = Sha256::digest(crate::wire::to_cbor(scan)).into();
         self.entries.insert((RecordKind::Scan, id), digest);
+    }
+
+    /// Adds one annulment fact.
+    pub fn add_annulment(&mut self, id: Uuid, annulment: &Annulment) {
+        let digest = Sha256::digest(crate::wire::to_cbor(annulment)).into();
+        self.entries.insert((RecordKind::Annulment, id), digest);
     }
 
     /// The hash, as lowercase hex.

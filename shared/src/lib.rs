@@ -5,6 +5,7 @@
 //! run on the phone and on the server, so both compute the same merged state.
 
 pub mod authority;
+pub mod checkin;
 pub mod doc;
 pub mod hash;
 pub mod ids;
@@ -12,8 +13,9 @@ pub mod op;
 pub mod records;
 pub mod replica;
 pub mod sequence;
+pub mod ticket;
 pub mod wire;
 
 pub use doc::{Doc, FieldOp};
 pub use ids::*;
-pub use op::{Change, Op, RecordKind, ScanFact};
+pub use op::{Annulment, Change, Op, RecordKind, ScanFact};

@@ -1,7 +1,7 @@
 //! The op envelope: one change to one record by one actor, numbered in that actor's order.
 
 use crate::doc::FieldOp;
-use crate::ids::{ActorId, EventId, OpId, PersonId, RegistrationId};
+use crate::ids::{ActorId, EventId, OpId, PersonId, RegistrationId, ScanId};
 use crate::records;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -22,16 +22,19 @@ pub enum RecordKind {
     Registration,
     /// A check-in scan; an immutable fact.
     Scan,
+    /// The annulment of a scan; an immutable fact.
+    Annulment,
 }
 
 impl RecordKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         Self::Facility,
         Self::Person,
         Self::Event,
         Self::Registration,
         Self::Scan,
+        Self::Annulment,
     ];
 
     /// The stable name used in storage and on the wire.
@@ -42,12 +45,13 @@ impl RecordKind {
             Self::Event => "event",
             Self::Registration => "registration",
             Self::Scan => "scan",
+            Self::Annulment => "annulment",
         }
     }
 
     /// Whether records of this kind are field documents (as opposed to immutable facts).
     pub fn is_document(self) -> bool {
-        self != Self::Scan
+        !matches!(self, Self::Scan | Self::Annulment)
     }
 }
 
@@ -95,14 +99,27 @@ pub struct ScanFact {
     pub event: EventId,
     /// The registration whose ticket was scanned (a walk-in makes one on the spot).
     pub registration: RegistrationId,
-    /// The person admitted.
-    pub person: PersonId,
+    /// The person admitted, when the phone knew the registration; a ticket registered after
+    /// the phone's last sync is accepted on its signature, and the server fills in the person.
+    pub person: Option<PersonId>,
+    /// Who operated the phone, if the phone was told.
+    pub operator: Option<String>,
     /// The phone's clock when it scanned, milliseconds since the Unix epoch (never rewritten).
     pub scanned_at_ms: i64,
     /// What the phone decided.
     pub status: ScanStatus,
     /// Whether the person was registered on the spot rather than holding a ticket.
     pub walk_in: bool,
+}
+
+/// The annulment of a scan (a mistaken scan, a person who left): another immutable fact, so
+/// that it merges like scans do. An annulled scan no longer counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annulment {
+    /// The scan annulled.
+    pub scan: ScanId,
+    /// Why, in the operator's words.
+    pub reason: Option<String>,
 }
 
 /// What an op does to its record.
@@ -113,6 +130,8 @@ pub enum Change {
     Fields(Vec<FieldOp>),
     /// A new scan fact.
     Scan(ScanFact),
+    /// A new annulment fact.
+    Annul(Annulment),
 }
 
 /// The envelope every change travels in.
@@ -163,9 +182,11 @@ impl Op {
     /// Checks everything about an op that needs no stored state: the change fits the kind,
     /// every dot belongs to the op's actor, and every field value fits the record's schema.
     pub fn check(&self) -> Result<(), OpError> {
-        match (&self.change, self.kind.is_document()) {
-            (Change::Scan(_), false) => Ok(()),
-            (Change::Fields(ops), true) => {
+        match (&self.change, self.kind) {
+            (Change::Scan(_), RecordKind::Scan) | (Change::Annul(_), RecordKind::Annulment) => {
+                Ok(())
+            }
+            (Change::Fields(ops), kind) if kind.is_document() => {
                 if ops.is_empty() {
                     return Err(OpError::Empty);
                 }
@@ -201,7 +222,7 @@ impl Op {
                     crdts::map::Op::Rm { .. } => None,
                 })
                 .collect(),
-            Change::Scan(_) => Vec::new(),
+            Change::Scan(_) | Change::Annul(_) => Vec::new(),
         }
     }
 }

@@ -48,8 +48,8 @@ pub fn schema(kind: RecordKind) -> &'static [(&'static str, FieldType)] {
             ("starts_at", Text),
             ("district", Text),
         ],
-        RecordKind::Registration => &[("event_id", Id), ("person_id", Id)],
-        RecordKind::Scan => &[],
+        RecordKind::Registration => &[("event_id", Id), ("person_id", Id), ("revoked", Bool)],
+        RecordKind::Scan | RecordKind::Annulment => &[],
     }
 }
 

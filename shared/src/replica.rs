@@ -4,7 +4,7 @@
 use crate::doc::Doc;
 use crate::hash::StateHasher;
 use crate::ids::ActorId;
-use crate::op::{Change, Op, RecordKind, ScanFact};
+use crate::op::{Annulment, Change, Op, RecordKind, ScanFact};
 use crate::sequence::{plan_push, Gap};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -24,6 +24,7 @@ pub fn apply_fields(doc: &mut Doc, change: &Change) {
 pub struct Replica {
     docs: BTreeMap<(RecordKind, Uuid), Doc>,
     scans: BTreeMap<Uuid, ScanFact>,
+    annulments: BTreeMap<Uuid, Annulment>,
     applied: HashMap<ActorId, u64>,
 }
 
@@ -49,6 +50,11 @@ impl Replica {
         match &op.change {
             Change::Scan(fact) => {
                 self.scans.entry(op.record).or_insert_with(|| fact.clone());
+            }
+            Change::Annul(annulment) => {
+                self.annulments
+                    .entry(op.record)
+                    .or_insert_with(|| annulment.clone());
             }
             change @ Change::Fields(_) => {
                 apply_fields(self.docs.entry((op.kind, op.record)).or_default(), change)
@@ -109,6 +115,9 @@ impl Replica {
         }
         for (id, scan) in &self.scans {
             hasher.add_scan(*id, scan);
+        }
+        for (id, annulment) in &self.annulments {
+            hasher.add_annulment(*id, annulment);
         }
         hasher.finish()
     }

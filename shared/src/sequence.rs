@@ -67,7 +67,8 @@ mod tests {
             change: Change::Scan(ScanFact {
                 event: EventId::new(),
                 registration: RegistrationId::new(),
-                person: PersonId::new(),
+                person: Some(PersonId::new()),
+                operator: None,
                 scanned_at_ms: 0,
                 status: ScanStatus::Ok,
                 walk_in: false,

@@ -1,6 +1,7 @@
 //! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
 
 use crate::authority::Role;
+use crate::ticket::TicketKey;
 use crate::ids::{ActorId, DeviceId, FacilityId};
 use crate::op::Op;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -14,6 +15,10 @@ pub const PUSH_PATH: &str = "/api/v1/sync/push";
 pub const PULL_PATH: &str = "/api/v1/sync/pull";
 /// Path of the enrolment endpoint.
 pub const ENROLL_PATH: &str = "/api/v1/enroll";
+
+/// Header by which a device reports its clock (milliseconds since the Unix epoch) on every
+/// push and pull; the server records the offset and flags scans of a skewed device.
+pub const DEVICE_TIME_HEADER: &str = "x-sachhon-device-time";
 
 /// A batch of one actor's ops, in its order, with gap-free sequence numbers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +53,10 @@ pub struct PullPage {
     pub next: String,
     /// Whether more changes are waiting after `next`.
     pub more: bool,
+    /// The public keys that sign tickets, including retired ones (marked), so that the phone
+    /// replaces its key ring with this list.
+    #[serde(default)]
+    pub ticket_keys: Vec<TicketKey>,
 }
 
 /// A device's enrolment request: the one-time token from the admin.
@@ -70,6 +79,9 @@ pub struct Enrolment {
     pub role: Role,
     /// The facility of an enterprise device.
     pub facility_id: Option<FacilityId>,
+    /// The public keys that sign tickets, for checking them offline.
+    #[serde(default)]
+    pub ticket_keys: Vec<TicketKey>,
 }
 
 impl std::fmt::Debug for Enrolment {
@@ -80,6 +92,7 @@ impl std::fmt::Debug for Enrolment {
             .field("access_token", &"<secret>")
             .field("role", &self.role)
             .field("facility_id", &self.facility_id)
+            .field("ticket_keys", &self.ticket_keys)
             .finish()
     }
 }

@@ -65,7 +65,8 @@ fn work(steps: &[Step]) -> (Vec<ActorId>, Vec<Vec<Op>>, Vec<Replica>) {
                 let fact = ScanFact {
                     event,
                     registration: RegistrationId::new(),
-                    person: PersonId(records[person]),
+                    person: Some(PersonId(records[person])),
+                    operator: None,
                     scanned_at_ms: seq as i64,
                     status: ScanStatus::Ok,
                     walk_in: false,
