@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sachhon_server::bootstrap::{ensure_admin, AdminBootstrap};
+use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::{store, tokens, AppState};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -60,7 +60,7 @@ async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Resu
     let env_token = std::env::var("SACHHON_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
-    if let AdminBootstrap::Generated(token) = ensure_admin(&*store, env_token.as_deref()).await? {
+    if let AdminBootstrap::Generated(token) = prepare(&*store, env_token.as_deref()).await? {
         println!("admin token (shown once, keep it safe): {token}");
     }
     let listener = tokio::net::TcpListener::bind(bind)

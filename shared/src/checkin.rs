@@ -81,14 +81,35 @@ mod tests {
         let key = SigningKey::from_bytes(&[3; 32]);
         let keys = [TicketKey::of(&key.verifying_key(), false)];
         let (event, registration) = (EventId::new(), RegistrationId::new());
-        let text = issue(Ticket { event, registration }, &key);
-        assert_eq!(judge(&text, event, &keys), Judgement::NeedsReplica(registration));
-        assert_eq!(judge(&text, EventId::new(), &keys), Judgement::Decided(Verdict::WrongEvent));
-        assert_eq!(judge("garbage", event, &keys), Judgement::Decided(Verdict::Invalid));
+        let text = issue(
+            Ticket {
+                event,
+                registration,
+            },
+            &key,
+        );
+        assert_eq!(
+            judge(&text, event, &keys),
+            Judgement::NeedsReplica(registration)
+        );
+        assert_eq!(
+            judge(&text, EventId::new(), &keys),
+            Judgement::Decided(Verdict::WrongEvent)
+        );
+        assert_eq!(
+            judge("garbage", event, &keys),
+            Judgement::Decided(Verdict::Invalid)
+        );
         assert_eq!(decide(Known::default()), Verdict::Ok);
-        let seen = Known { revoked: false, already_scanned: true };
+        let seen = Known {
+            revoked: false,
+            already_scanned: true,
+        };
         assert_eq!(decide(seen), Verdict::Duplicate);
-        let revoked = Known { revoked: true, already_scanned: true };
+        let revoked = Known {
+            revoked: true,
+            already_scanned: true,
+        };
         assert_eq!(decide(revoked), Verdict::Revoked);
         assert!(Verdict::Duplicate.admits() && !Verdict::Revoked.admits());
     }

@@ -161,7 +161,10 @@ mod tests {
             Err(TicketError::BadSignature | TicketError::Malformed)
         ));
         assert_eq!(verify("HELLO", &keys), Err(TicketError::Malformed));
-        assert_eq!(verify(&issue(t, &key(9)), &keys), Err(TicketError::UnknownKey));
+        assert_eq!(
+            verify(&issue(t, &key(9)), &keys),
+            Err(TicketError::UnknownKey)
+        );
         let retired = [TicketKey::of(&signing.verifying_key(), true)];
         assert_eq!(verify(&text, &retired), Err(TicketError::UnknownKey));
     }

@@ -1,9 +1,9 @@
 //! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
 
 use crate::authority::Role;
-use crate::ticket::TicketKey;
 use crate::ids::{ActorId, DeviceId, FacilityId};
 use crate::op::Op;
+use crate::ticket::TicketKey;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The media type of push and pull bodies.

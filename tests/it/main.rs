@@ -3,6 +3,7 @@
 //! Every story runs on both backends.
 
 mod bad_input;
+mod checkin;
 mod crash;
 mod devices;
 mod postgres;

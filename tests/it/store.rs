@@ -54,7 +54,8 @@ fn walk_in(replica: &mut Replica, actor: ActorId, seq: u64, event: EventId) -> V
     let fact = ScanFact {
         event,
         registration,
-        person,
+        person: Some(person),
+        operator: None,
         scanned_at_ms: 1_764_400_000_000,
         status: ScanStatus::Ok,
         walk_in: true,
@@ -190,21 +191,21 @@ async fn the_store_keeps_its_contract(backend: Backend) -> anyhow::Result<()> {
     // Pushes: applied once, replays skipped, gaps and foreign ops refused.
     let mut replica = Replica::new();
     let ops = walk_in(&mut replica, actor, 1, event);
-    let ack = store.push(&author, &ops).await?;
+    let ack = store.push(&author, &ops, None).await?;
     assert_eq!((ack.acked_through, ack.applied), (3, 3));
-    let replay = store.push(&author, &ops).await?;
+    let replay = store.push(&author, &ops, None).await?;
     assert_eq!((replay.acked_through, replay.applied), (3, 0));
     let next = walk_in(&mut replica, actor, 4, event);
     assert!(matches!(
-        store.push(&author, &next[1..]).await,
+        store.push(&author, &next[1..], None).await,
         Err(StoreError::Gap { expected: 4 })
     ));
     let foreign = walk_in(&mut Replica::new(), ActorId::new(), 4, event);
     assert!(matches!(
-        store.push(&author, &foreign).await,
+        store.push(&author, &foreign, None).await,
         Err(StoreError::Forbidden(_))
     ));
-    assert_eq!(store.push(&author, &next).await?.acked_through, 6);
+    assert_eq!(store.push(&author, &next, None).await?.acked_through, 6);
 
     let attendance = store.attendance(event).await?.expect("known event");
     assert_eq!(attendance.attendees.len(), 2);

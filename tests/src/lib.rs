@@ -47,6 +47,7 @@ impl TestServer {
         let store = store::connect(&database.url)
             .await
             .with_context(|| format!("opening {}", database.url))?;
+        sachhon_server::bootstrap::prepare(&*store, Some(ADMIN_TOKEN)).await?;
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address: SocketAddr = listener.local_addr()?;
         let url = format!("http://{address}");

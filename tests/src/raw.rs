@@ -76,7 +76,8 @@ impl RawDevice {
         let fact = ScanFact {
             event,
             registration,
-            person,
+            person: Some(person),
+            operator: None,
             scanned_at_ms: 1_764_400_000_000,
             status: ScanStatus::Ok,
             walk_in: true,

@@ -33,7 +33,9 @@ CREATE TABLE actors (
     device_id   TEXT REFERENCES devices (id),
     token_hash  TEXT UNIQUE,
     last_seq    BIGINT NOT NULL DEFAULT 0,
-    enrolled_at TEXT NOT NULL
+    enrolled_at TEXT NOT NULL,
+    -- The device clock minus the server clock at its last push or pull, in milliseconds.
+    clock_offset_ms BIGINT
 );
 
 -- The op log in commit order; `cursor` is the change-feed position. Writers take their
@@ -88,19 +90,44 @@ CREATE TABLE events (
 CREATE TABLE registrations (
     id        TEXT PRIMARY KEY,
     event_id  TEXT,
-    person_id TEXT
+    person_id TEXT,
+    revoked   BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX registrations_event ON registrations (event_id);
+CREATE INDEX registrations_event_person ON registrations (event_id, person_id);
 
+-- Scan facts. `person_id` is null when the phone accepted a ticket registered after its last
+-- sync; the registration tells the person. `clock_skewed` marks a scan pushed by a device
+-- whose clock was more than five minutes off (its `scanned_at_ms` is kept as it was).
 CREATE TABLE scans (
     id              TEXT PRIMARY KEY,
     event_id        TEXT NOT NULL,
     registration_id TEXT NOT NULL,
-    person_id       TEXT NOT NULL,
+    person_id       TEXT,
     actor_id        TEXT NOT NULL,
+    operator        TEXT,
     scanned_at_ms   BIGINT NOT NULL,
     received_at     TEXT NOT NULL,
     status          TEXT NOT NULL,
-    walk_in         BIGINT NOT NULL
+    walk_in         BIGINT NOT NULL,
+    clock_skewed    BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX scans_event_person ON scans (event_id, person_id);
+CREATE INDEX scans_event ON scans (event_id);
+
+CREATE TABLE annulments (
+    id          TEXT PRIMARY KEY,
+    scan_id     TEXT NOT NULL,
+    actor_id    TEXT NOT NULL,
+    reason      TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX annulments_scan ON annulments (scan_id);
+
+-- Ed25519 keys that sign tickets. A retired key no longer admits anyone; the newest
+-- unretired key signs new tickets.
+CREATE TABLE ticket_keys (
+    id          TEXT PRIMARY KEY,
+    public_key  TEXT NOT NULL,
+    secret_key  BYTEA NOT NULL,
+    created_at  TEXT NOT NULL,
+    retired_at  TEXT
+);

@@ -8,8 +8,6 @@ use crate::tokens;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use qrcode::render::svg;
-use qrcode::QrCode;
 use sachhon_shared::authority::Role;
 use sachhon_shared::{DeviceId, FacilityId, RecordKind};
 use serde::Deserialize;
@@ -90,12 +88,7 @@ pub async fn enroll_svg(
         .renew_enrolment_token(id, &tokens::hash(&token))
         .await?;
     let payload = json!({ "server": &*state.public_url, "token": token }).to_string();
-    let code = QrCode::new(payload.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("QR encoding failed: {e}")))?;
-    let image = code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(256, 256)
-        .build();
+    let image = super::qr::svg(&payload)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

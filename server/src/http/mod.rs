@@ -1,9 +1,11 @@
 //! The HTTP layer: one router listing every route, one cheap-to-clone state.
 
+mod checkin;
 mod csv_import;
 mod devices;
 mod extract;
 mod problem;
+mod qr;
 mod registry;
 mod sync;
 
@@ -57,7 +59,18 @@ pub fn app(state: AppState) -> Router {
         .route("/facilities/{id}", get(registry::get_facility))
         .route("/people", post(registry::create_person))
         .route("/events", post(registry::create_event))
-        .route("/events/{id}/attendance", get(registry::attendance));
+        .route("/events/{id}/attendance", get(registry::attendance))
+        .route("/events/{id}/registrations", post(checkin::register))
+        .route("/events/{id}/badges", get(checkin::badges))
+        .route("/registrations/{id}/qr.svg", get(checkin::qr_svg))
+        .route("/registrations/{id}/qr.png", get(checkin::qr_png))
+        .route("/registrations/{id}/revoke", post(checkin::revoke))
+        .route("/scans/{id}/annul", post(checkin::annul))
+        .route(
+            "/ticket-keys",
+            get(checkin::ticket_keys).post(checkin::rotate_ticket_key),
+        )
+        .route("/ticket-keys/{id}", delete(checkin::retire_ticket_key));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)

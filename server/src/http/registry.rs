@@ -266,6 +266,7 @@ pub async fn attendance(
                 "person_id": a.person_id,
                 "first_scan_at": crate::time::rfc3339_from_ms(a.first_scan_at_ms),
                 "scans": a.scans,
+                "clock_skewed": a.clock_skewed,
             })
         })
         .collect();

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use sachhon_shared::wire::{
     from_cbor, to_cbor, EnrollRequest, Enrolment, PushAck, PushRequest, CBOR_MEDIA_TYPE,
+    DEVICE_TIME_HEADER,
 };
 use sachhon_shared::ActorId;
 use serde::Deserialize;
@@ -42,6 +43,7 @@ pub async fn enroll(
         access_token,
         role: principal.role,
         facility_id: principal.facility,
+        ticket_keys: state.store.ticket_keys().await?,
     }))
 }
 
@@ -64,7 +66,10 @@ pub async fn push(
     }
     let request: PushRequest = from_cbor(&body)
         .map_err(|e| ApiError::Malformed(format!("the push body is not a valid batch: {e}")))?;
-    let ack = state.store.push(&author, &request.ops).await?;
+    let ack = state
+        .store
+        .push(&author, &request.ops, clock_offset(&headers))
+        .await?;
     Ok(axum::Json(ack))
 }
 
@@ -79,6 +84,7 @@ pub struct PullQuery {
 pub async fn pull(
     State(state): State<AppState>,
     Device(author): Device,
+    headers: HeaderMap,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid("limit", e.body_text()))?;
@@ -89,11 +95,27 @@ pub async fn pull(
             format!("limit must be between 1 and {MAX_PULL_LIMIT}"),
         ));
     }
+    if let Some(offset) = clock_offset(&headers) {
+        state.store.record_clock(author.actor, offset).await?;
+    }
     let page = state
         .store
         .pull(&author, query.after.as_deref().unwrap_or(""), limit)
         .await?;
     Ok(([(header::CONTENT_TYPE, CBOR_MEDIA_TYPE)], to_cbor(&page)))
+}
+
+/// The device's clock minus the server's, from the device-time header, in milliseconds.
+fn clock_offset(headers: &HeaderMap) -> Option<i64> {
+    let device_ms: i64 = headers
+        .get(DEVICE_TIME_HEADER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let server_ms =
+        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some(device_ms - server_ms)
 }
 
 /// `GET /api/v1/sync/state-hash`: the canonical hash of the server's whole state, to compare

@@ -8,7 +8,7 @@ use sachhon_shared::doc::Doc;
 use sachhon_shared::records::{schema, DocFields, FieldType};
 use sachhon_shared::replica::apply_fields;
 use sachhon_shared::wire::to_cbor;
-use sachhon_shared::{Change, FacilityId, Op, RecordKind, ScanFact};
+use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ScanFact};
 use sqlx::{AnyConnection, Row};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -19,14 +19,13 @@ use uuid::Uuid;
 /// it. The op-log row is written later by [`append_to_feed`], for the whole batch at once.
 pub async fn apply_change(
     conn: &mut AnyConnection,
-    dialect: Dialect,
+    context: &ApplyContext<'_>,
     op: &Op,
-    received_at: &str,
     may_write: impl Fn(RecordKind, Scope) -> bool,
 ) -> StoreResult<Scope> {
     match &op.change {
         Change::Fields(_) => {
-            let stored = lock_doc(conn, dialect, op.kind, op.record).await?;
+            let stored = lock_doc(conn, context.dialect, op.kind, op.record).await?;
             if let Some((kind, old_scope, _)) = &stored {
                 if *kind != op.kind {
                     return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
@@ -46,14 +45,41 @@ pub async fn apply_change(
             Ok(scope)
         }
         Change::Scan(fact) => {
-            let scope = scope_of(conn, fact.person.0).await?;
+            let scope = scope_of(conn, fact.registration.0).await?;
             if !may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
-            insert_scan(conn, op, fact, received_at).await?;
+            insert_scan(conn, context, op, fact).await?;
+            Ok(scope)
+        }
+        Change::Annul(annulment) => {
+            let registration: Option<String> =
+                sqlx::query_scalar("SELECT registration_id FROM scans WHERE id = $1")
+                    .bind(annulment.scan.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let scope = match registration.and_then(|r| r.parse().ok()) {
+                Some(registration) => scope_of(conn, registration).await?,
+                None => Scope::Staff,
+            };
+            if !may_write(op.kind, scope) {
+                return Err(forbidden(op));
+            }
+            insert_annulment(conn, context, op, annulment).await?;
             Ok(scope)
         }
     }
+}
+
+/// What every op of one transaction shares.
+pub struct ApplyContext<'a> {
+    /// The backend.
+    pub dialect: Dialect,
+    /// The server's receive time, RFC 3339.
+    pub received_at: &'a str,
+    /// Whether the pushing device's clock is off by more than the tolerance; its scans are
+    /// flagged.
+    pub clock_skewed: bool,
 }
 
 /// Op-log rows per INSERT statement (8 parameters each).
@@ -65,14 +91,13 @@ const FEED_ROWS_PER_STATEMENT: usize = 100;
 /// the transaction, after the document work, to keep the serialised part short.
 pub async fn append_to_feed(
     conn: &mut AnyConnection,
-    dialect: Dialect,
+    context: &ApplyContext<'_>,
     entries: &[(&Op, Scope)],
-    received_at: &str,
 ) -> StoreResult<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    dialect.lock_feed(conn).await?;
+    context.dialect.lock_feed(conn).await?;
     for chunk in entries.chunks(FEED_ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| {
@@ -95,7 +120,7 @@ pub async fn append_to_feed(
                 .bind(op.record.to_string())
                 .bind(scope.to_key())
                 .bind(to_cbor(&op.change))
-                .bind(received_at);
+                .bind(context.received_at);
         }
         query.execute(&mut *conn).await?;
     }
@@ -183,10 +208,12 @@ async fn doc_scope(
             Scope::Facility(FacilityId(facility))
         }),
         RecordKind::Event => Scope::Public,
-        RecordKind::Registration | RecordKind::Scan => match doc.id("person_id") {
-            Some(person) => scope_of(conn, person).await?,
-            None => Scope::Staff,
-        },
+        RecordKind::Registration | RecordKind::Scan | RecordKind::Annulment => {
+            match doc.id("person_id") {
+                Some(person) => scope_of(conn, person).await?,
+                None => Scope::Staff,
+            }
+        }
     })
 }
 
@@ -228,7 +255,7 @@ fn projection_table(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Person => Some("people"),
         RecordKind::Event => Some("events"),
         RecordKind::Registration => Some("registrations"),
-        RecordKind::Scan => None,
+        RecordKind::Scan | RecordKind::Annulment => None,
     }
 }
 
@@ -278,24 +305,46 @@ async fn project(
 
 async fn insert_scan(
     conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
     op: &Op,
     fact: &ScanFact,
-    received_at: &str,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, scanned_at_ms, \
-         received_at, status, walk_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, operator, \
+         scanned_at_ms, received_at, status, walk_in, clock_skewed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
     )
     .bind(op.record.to_string())
     .bind(fact.event.to_string())
     .bind(fact.registration.to_string())
-    .bind(fact.person.to_string())
+    .bind(fact.person.map(|p| p.to_string()))
     .bind(op.actor.to_string())
+    .bind(fact.operator.clone())
     .bind(fact.scanned_at_ms)
-    .bind(received_at)
+    .bind(context.received_at)
     .bind(fact.status.as_str())
     .bind(i64::from(fact.walk_in))
+    .bind(i64::from(context.clock_skewed))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_annulment(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    op: &Op,
+    annulment: &Annulment,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO annulments (id, scan_id, actor_id, reason, received_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(op.record.to_string())
+    .bind(annulment.scan.to_string())
+    .bind(op.actor.to_string())
+    .bind(annulment.reason.clone())
+    .bind(context.received_at)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -10,10 +10,14 @@ mod dialect;
 mod sql;
 
 use async_trait::async_trait;
+use ed25519_dalek::SigningKey;
 use sachhon_shared::authority::{Principal, Role};
 use sachhon_shared::doc::FieldValue;
+use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire::{PullPage, PushAck};
-use sachhon_shared::{ActorId, DeviceId, EventId, FacilityId, Op, PersonId, RecordKind};
+use sachhon_shared::{
+    ActorId, DeviceId, EventId, FacilityId, Op, PersonId, RecordKind, RegistrationId, ScanId,
+};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -116,12 +120,54 @@ pub struct FacilityRecord {
 /// One person's attendance at an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attendee {
-    /// The person.
-    pub person_id: PersonId,
+    /// The person (unknown only for a scan of a registration the server does not hold).
+    pub person_id: Option<PersonId>,
     /// The earliest scan's device time, ms since the epoch.
     pub first_scan_at_ms: i64,
-    /// How many scans (ok or duplicate, on any phone, walk-ins included).
+    /// How many scans (ok or duplicate, on any phone, walk-ins included, annulled excluded).
     pub scans: i64,
+    /// Whether any of these scans came from a device whose clock was more than five minutes
+    /// off when it synced (the scan times are kept as the device recorded them).
+    pub clock_skewed: bool,
+}
+
+/// A registration as the projection holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationRecord {
+    /// Its id.
+    pub id: RegistrationId,
+    /// The event.
+    pub event: EventId,
+    /// The person.
+    pub person: PersonId,
+    /// Whether the office revoked it.
+    pub revoked: bool,
+}
+
+/// An event as the projection holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Its id.
+    pub id: EventId,
+    /// Title.
+    pub title: Option<String>,
+    /// `awareness` or `training`.
+    pub kind: Option<String>,
+    /// Start, RFC 3339.
+    pub starts_at: Option<String>,
+    /// District.
+    pub district: Option<String>,
+}
+
+/// One badge to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    /// The registration whose ticket the badge carries.
+    pub registration: RegistrationId,
+    /// The person's name.
+    pub person_name: Option<String>,
+    /// Their facility's name.
+    pub facility_name: Option<String>,
 }
 
 /// Merged attendance of an event: distinct people.
@@ -164,12 +210,44 @@ pub trait Store: Send + Sync {
     /// The enrolment an access token belongs to, unless revoked.
     async fn author_by_token(&self, access_hash: &str) -> StoreResult<Option<Author>>;
 
-    /// Applies a batch of the author's ops in one transaction and acknowledges after commit.
-    async fn push(&self, author: &Author, ops: &[Op]) -> StoreResult<PushAck>;
+    /// Applies a batch of the author's ops in one transaction and acknowledges after commit;
+    /// records the device's clock offset (device − server, ms) first when it reported one.
+    async fn push(
+        &self,
+        author: &Author,
+        ops: &[Op],
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<PushAck>;
+    /// Records a device's clock offset (device − server, ms).
+    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
     /// A page of other actors' changes after `after` that `viewer` may see.
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage>;
     /// Applies edits under the server's own actor, in one transaction.
     async fn write_as_server(&self, edits: &[RecordEdit]) -> StoreResult<()>;
+    /// Annuls a scan under the server's own actor; returns the annulment's id.
+    async fn annul_as_server(&self, scan: ScanId, reason: Option<String>) -> StoreResult<Uuid>;
+
+    /// Every ticket key, public halves, retired ones marked.
+    async fn ticket_keys(&self) -> StoreResult<Vec<TicketKey>>;
+    /// The newest active ticket key, which signs new tickets.
+    async fn signing_key(&self) -> StoreResult<Option<SigningKey>>;
+    /// Stores a new ticket key; it signs from now on. Returns its id.
+    async fn add_ticket_key(&self, key: &SigningKey) -> StoreResult<String>;
+    /// Retires a key: tickets it signed stop admitting. The last active key cannot be retired.
+    async fn retire_ticket_key(&self, id: &str) -> StoreResult<()>;
+
+    /// A registration.
+    async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>>;
+    /// The registration of a person for an event, if any.
+    async fn registration_for(
+        &self,
+        event: EventId,
+        person: PersonId,
+    ) -> StoreResult<Option<RegistrationId>>;
+    /// An event.
+    async fn event(&self, id: EventId) -> StoreResult<Option<EventRecord>>;
+    /// The badges of an event's unrevoked registrations, by name.
+    async fn badges(&self, event: EventId) -> StoreResult<Vec<Badge>>;
 
     /// Whether a record of this kind exists.
     async fn record_exists(&self, kind: RecordKind, id: Uuid) -> StoreResult<bool>;

@@ -1,20 +1,23 @@
 //! The [`Store`] on SQL: SQLite by default, PostgreSQL for several processes. One body of
 //! SQL serves both through sqlx's `Any` driver; [`Dialect`] holds the few differences.
 
-use super::apply::{append_to_feed, apply_change, lock_doc, seq_to_db};
+use super::apply::{append_to_feed, apply_change, lock_doc, seq_to_db, ApplyContext};
 use super::dialect::Dialect;
 use super::{
-    Attendance, Attendee, Author, FacilityRecord, NewDevice, RecordEdit, Store, StoreError,
-    StoreResult,
+    Attendance, Attendee, Author, Badge, EventRecord, FacilityRecord, NewDevice, RecordEdit,
+    RegistrationRecord, Store, StoreError, StoreResult,
 };
 use async_trait::async_trait;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use sachhon_shared::authority::{Principal, Role};
 use sachhon_shared::hash::StateHasher;
 use sachhon_shared::op::ScanStatus;
 use sachhon_shared::sequence::plan_push;
+use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire::{from_cbor, PullPage, PushAck};
 use sachhon_shared::{
-    ActorId, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, PersonId, RecordKind, ScanFact,
+    ActorId, Annulment, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, PersonId, RecordKind,
+    RegistrationId, ScanFact, ScanId,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -79,6 +82,50 @@ impl SqlStore {
             .await?
             .ok_or(StoreError::NotFound("actor"))?;
         u64::try_from(last).map_err(|_| StoreError::Corrupt(format!("last_seq {last}")))
+    }
+
+    /// The context of a write by the server itself.
+    fn server_context<'a>(&self, received_at: &'a str) -> ApplyContext<'a> {
+        ApplyContext {
+            dialect: self.dialect,
+            received_at,
+            clock_skewed: false,
+        }
+    }
+
+    /// An op of the server's own actor.
+    fn server_op(
+        &self,
+        seq: u64,
+        kind: RecordKind,
+        record: Uuid,
+        change: Change,
+    ) -> StoreResult<Op> {
+        let op = Op {
+            id: OpId::new(),
+            actor: self.server_actor,
+            seq,
+            kind,
+            record,
+            change,
+        };
+        op.check().map_err(|e| StoreError::Invalid {
+            field: None,
+            message: e.to_string(),
+        })?;
+        Ok(op)
+    }
+
+    /// Whether the actor's last reported clock is off by more than the tolerance.
+    async fn clock_skewed(&self, conn: &mut AnyConnection, actor: ActorId) -> StoreResult<bool> {
+        let offset: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT clock_offset_ms FROM actors WHERE id = $1")
+                .bind(actor.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(offset
+            .flatten()
+            .is_some_and(|o| o.abs() > CLOCK_TOLERANCE_MS))
     }
 
     async fn set_last_seq(
@@ -262,7 +309,12 @@ impl Store for SqlStore {
     }
 
     #[instrument(skip_all, fields(actor = %author.actor, ops = ops.len()))]
-    async fn push(&self, author: &Author, ops: &[Op]) -> StoreResult<PushAck> {
+    async fn push(
+        &self,
+        author: &Author,
+        ops: &[Op],
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<PushAck> {
         if let Some(foreign) = ops.iter().find(|op| op.actor != author.actor) {
             return Err(StoreError::Forbidden(format!(
                 "op {} is stamped by actor {}, but this token belongs to actor {}",
@@ -283,14 +335,22 @@ impl Store for SqlStore {
         let plan = plan_push(last, ops).map_err(|gap| StoreError::Gap {
             expected: gap.expected,
         })?;
+        if let Some(offset) = clock_offset_ms {
+            record_clock(&mut tx, author.actor, offset).await?;
+        }
         let received_at = now();
+        let context = ApplyContext {
+            dialect: self.dialect,
+            received_at: &received_at,
+            clock_skewed: self.clock_skewed(&mut tx, author.actor).await?,
+        };
         let may_write = |kind, scope| author.principal.may_write(kind, scope);
         let mut applied = Vec::with_capacity(plan.new.len());
         for op in plan.new {
-            let scope = apply_change(&mut tx, self.dialect, op, &received_at, may_write).await?;
+            let scope = apply_change(&mut tx, &context, op, may_write).await?;
             applied.push((op, scope));
         }
-        append_to_feed(&mut tx, self.dialect, &applied, &received_at).await?;
+        append_to_feed(&mut tx, &context, &applied).await?;
         if !plan.new.is_empty() {
             self.set_last_seq(&mut tx, author.actor, plan.acked_through)
                 .await?;
@@ -342,6 +402,7 @@ impl Store for SqlStore {
             ops,
             next: next.to_string(),
             more,
+            ticket_keys: self.ticket_keys().await?,
         })
     }
 
@@ -350,9 +411,12 @@ impl Store for SqlStore {
         let mut tx = self.writer.begin().await?;
         let mut seq = self.last_seq(&mut tx, self.server_actor).await?;
         let received_at = now();
+        let context = self.server_context(&received_at);
         let mut ops = Vec::with_capacity(edits.len());
         let mut scopes = Vec::with_capacity(edits.len());
         for edit in edits {
+            // Each op is derived from the state that holds the previous one (an import may
+            // edit one facility twice).
             let mut doc = match lock_doc(&mut tx, self.dialect, edit.kind, edit.id).await? {
                 Some((kind, _, _)) if kind != edit.kind => {
                     return Err(StoreError::Conflict(format!(
@@ -365,26 +429,201 @@ impl Store for SqlStore {
             };
             let field_ops = doc.set_all(self.server_actor, edit.fields.iter().cloned());
             seq += 1;
-            let op = Op {
-                id: OpId::new(),
-                actor: self.server_actor,
-                seq,
-                kind: edit.kind,
-                record: edit.id,
-                change: Change::Fields(field_ops),
-            };
-            op.check().map_err(|e| StoreError::Invalid {
-                field: None,
-                message: e.to_string(),
-            })?;
-            scopes.push(apply_change(&mut tx, self.dialect, &op, &received_at, |_, _| true).await?);
+            let op = self.server_op(seq, edit.kind, edit.id, Change::Fields(field_ops))?;
+            scopes.push(apply_change(&mut tx, &context, &op, |_, _| true).await?);
             ops.push(op);
         }
         let applied: Vec<_> = ops.iter().zip(scopes).collect();
-        append_to_feed(&mut tx, self.dialect, &applied, &received_at).await?;
+        append_to_feed(&mut tx, &context, &applied).await?;
         self.set_last_seq(&mut tx, self.server_actor, seq).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn annul_as_server(&self, scan: ScanId, reason: Option<String>) -> StoreResult<Uuid> {
+        let mut tx = self.writer.begin().await?;
+        let seq = self.last_seq(&mut tx, self.server_actor).await? + 1;
+        let known: Option<String> = sqlx::query_scalar("SELECT id FROM scans WHERE id = $1")
+            .bind(scan.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        known.ok_or(StoreError::NotFound("scan"))?;
+        let already: Option<String> =
+            sqlx::query_scalar("SELECT id FROM annulments WHERE scan_id = $1 LIMIT 1")
+                .bind(scan.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if already.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "scan {scan} is already annulled"
+            )));
+        }
+        let id = Uuid::now_v7();
+        let op = self.server_op(
+            seq,
+            RecordKind::Annulment,
+            id,
+            Change::Annul(Annulment { scan, reason }),
+        )?;
+        let received_at = now();
+        let context = self.server_context(&received_at);
+        let scope = apply_change(&mut tx, &context, &op, |_, _| true).await?;
+        append_to_feed(&mut tx, &context, &[(&op, scope)]).await?;
+        self.set_last_seq(&mut tx, self.server_actor, seq).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        record_clock(&mut conn, actor, offset_ms).await
+    }
+
+    async fn ticket_keys(&self) -> StoreResult<Vec<TicketKey>> {
+        let rows =
+            sqlx::query("SELECT public_key, retired_at FROM ticket_keys ORDER BY created_at")
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let key = verifying_key(&row.try_get::<String, _>("public_key")?)?;
+                let retired: Option<String> = row.try_get("retired_at")?;
+                Ok(TicketKey::of(&key, retired.is_some()))
+            })
+            .collect()
+    }
+
+    async fn signing_key(&self) -> StoreResult<Option<SigningKey>> {
+        let secret: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT secret_key FROM ticket_keys WHERE retired_at IS NULL \
+             ORDER BY created_at DESC, id LIMIT 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        secret
+            .map(|bytes| {
+                let bytes: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("ticket secret key length".into()))?;
+                Ok(SigningKey::from_bytes(&bytes))
+            })
+            .transpose()
+    }
+
+    async fn add_ticket_key(&self, key: &SigningKey) -> StoreResult<String> {
+        let public = TicketKey::of(&key.verifying_key(), false);
+        sqlx::query(
+            "INSERT INTO ticket_keys (id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&public.id)
+        .bind(&public.public_key)
+        .bind(key.to_bytes().to_vec())
+        .bind(now())
+        .execute(&self.writer)
+        .await?;
+        Ok(public.id)
+    }
+
+    async fn retire_ticket_key(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let active: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM ticket_keys WHERE retired_at IS NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        if !active.iter().any(|a| a == id) {
+            let known: Option<String> =
+                sqlx::query_scalar("SELECT id FROM ticket_keys WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return match known {
+                Some(_) => Err(StoreError::Conflict(format!("key {id} is already retired"))),
+                None => Err(StoreError::NotFound("ticket key")),
+            };
+        }
+        if active.len() == 1 {
+            return Err(StoreError::Conflict(
+                "this is the only active ticket key: rotate first, then retire it".into(),
+            ));
+        }
+        sqlx::query("UPDATE ticket_keys SET retired_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>> {
+        let row =
+            sqlx::query("SELECT event_id, person_id, revoked FROM registrations WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|row| {
+            Ok(RegistrationRecord {
+                id,
+                event: parse(&row.try_get::<String, _>("event_id")?)?,
+                person: parse(&row.try_get::<String, _>("person_id")?)?,
+                revoked: row.try_get::<i64, _>("revoked")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn registration_for(
+        &self,
+        event: EventId,
+        person: PersonId,
+    ) -> StoreResult<Option<RegistrationId>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM registrations WHERE event_id = $1 AND person_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(event.to_string())
+        .bind(person.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        id.map(|id| parse(&id)).transpose()
+    }
+
+    async fn event(&self, id: EventId) -> StoreResult<Option<EventRecord>> {
+        let row = sqlx::query("SELECT title, kind, starts_at, district FROM events WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|row| {
+            Ok(EventRecord {
+                id,
+                title: row.try_get("title")?,
+                kind: row.try_get("kind")?,
+                starts_at: row.try_get("starts_at")?,
+                district: row.try_get("district")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn badges(&self, event: EventId) -> StoreResult<Vec<Badge>> {
+        let rows = sqlx::query(
+            "SELECT r.id, p.name AS person_name, f.name AS facility_name FROM registrations r \
+             LEFT JOIN people p ON p.id = r.person_id \
+             LEFT JOIN facilities f ON f.id = p.facility_id \
+             WHERE r.event_id = $1 AND r.revoked = 0 ORDER BY p.name, r.id",
+        )
+        .bind(event.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Badge {
+                    registration: parse(&row.try_get::<String, _>("id")?)?,
+                    person_name: row.try_get("person_name")?,
+                    facility_name: row.try_get("facility_name")?,
+                })
+            })
+            .collect()
     }
 
     async fn record_exists(&self, kind: RecordKind, id: Uuid) -> StoreResult<bool> {
@@ -429,9 +668,15 @@ impl Store for SqlStore {
         if !self.record_exists(RecordKind::Event, event.0).await? {
             return Ok(None);
         }
+        // Scans count unless annulled; a scan accepted on a ticket's signature alone carries
+        // no person, whom its registration names.
         let rows = sqlx::query(
-            "SELECT person_id, MIN(scanned_at_ms) AS first_scan, COUNT(*) AS scans FROM scans \
-             WHERE event_id = $1 GROUP BY person_id ORDER BY MIN(scanned_at_ms), person_id",
+            "SELECT COALESCE(s.person_id, r.person_id) AS person, MIN(s.scanned_at_ms) AS first_scan, \
+                    COUNT(*) AS scans, MAX(s.clock_skewed) AS skewed \
+             FROM scans s LEFT JOIN registrations r ON r.id = s.registration_id \
+             WHERE s.event_id = $1 \
+               AND NOT EXISTS (SELECT 1 FROM annulments a WHERE a.scan_id = s.id) \
+             GROUP BY COALESCE(s.person_id, r.person_id) ORDER BY MIN(s.scanned_at_ms), 1",
         )
         .bind(event.to_string())
         .fetch_all(&self.reader)
@@ -440,9 +685,13 @@ impl Store for SqlStore {
             .iter()
             .map(|row| {
                 Ok(Attendee {
-                    person_id: parse(&row.try_get::<String, _>("person_id")?)?,
+                    person_id: row
+                        .try_get::<Option<String>, _>("person")?
+                        .map(|p| parse(&p))
+                        .transpose()?,
                     first_scan_at_ms: row.try_get("first_scan")?,
                     scans: row.try_get("scans")?,
+                    clock_skewed: row.try_get::<i64, _>("skewed")? != 0,
                 })
             })
             .collect::<StoreResult<_>>()?;
@@ -468,7 +717,8 @@ impl Store for SqlStore {
             hasher.add_doc(kind, parse(&row.try_get::<String, _>("id")?)?, &doc);
         }
         let scans = sqlx::query(
-            "SELECT id, event_id, registration_id, person_id, scanned_at_ms, status, walk_in FROM scans",
+            "SELECT id, event_id, registration_id, person_id, operator, scanned_at_ms, status, \
+             walk_in FROM scans",
         )
         .fetch_all(&self.reader)
         .await?;
@@ -476,7 +726,11 @@ impl Store for SqlStore {
             let fact = ScanFact {
                 event: parse(&row.try_get::<String, _>("event_id")?)?,
                 registration: parse(&row.try_get::<String, _>("registration_id")?)?,
-                person: parse::<PersonId>(&row.try_get::<String, _>("person_id")?)?,
+                person: row
+                    .try_get::<Option<String>, _>("person_id")?
+                    .map(|p| parse::<PersonId>(&p))
+                    .transpose()?,
+                operator: row.try_get("operator")?,
                 scanned_at_ms: row.try_get("scanned_at_ms")?,
                 status: match row.try_get::<String, _>("status")?.as_str() {
                     "ok" => ScanStatus::Ok,
@@ -485,6 +739,16 @@ impl Store for SqlStore {
                 walk_in: row.try_get::<i64, _>("walk_in")? != 0,
             };
             hasher.add_scan(parse(&row.try_get::<String, _>("id")?)?, &fact);
+        }
+        let annulments = sqlx::query("SELECT id, scan_id, reason FROM annulments")
+            .fetch_all(&self.reader)
+            .await?;
+        for row in &annulments {
+            let annulment = Annulment {
+                scan: parse(&row.try_get::<String, _>("scan_id")?)?,
+                reason: row.try_get("reason")?,
+            };
+            hasher.add_annulment(parse(&row.try_get::<String, _>("id")?)?, &annulment);
         }
         Ok(hasher.finish())
     }
@@ -499,6 +763,32 @@ fn parse_cursor(text: &str) -> StoreResult<i64> {
         field: Some("after".into()),
         message: format!("{text:?} is not a cursor this server handed out"),
     })
+}
+
+/// How far a device clock may be off before its scans are flagged: five minutes.
+pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE actors SET clock_offset_ms = $1 WHERE id = $2")
+        .bind(offset_ms)
+        .bind(actor.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn verifying_key(hex: &str) -> StoreResult<VerifyingKey> {
+    let bytes: Option<[u8; 32]> = (0..64)
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .and_then(|v| v.try_into().ok());
+    bytes
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("ticket public key {hex:?}")))
 }
 
 fn op_from_row(row: &AnyRow) -> StoreResult<Op> {

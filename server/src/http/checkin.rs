@@ -1,0 +1,251 @@
+//! Check-in: registrations with signed tickets, their QR images, printable badges,
+//! revocation, annulment of scans, and the ticket keys.
+
+use super::extract::{Admin, Json, OptionalJson, PathId};
+use super::problem::ApiError;
+use super::{qr, AppState};
+use crate::bootstrap::new_ticket_key;
+use crate::store::{RecordEdit, Store};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse};
+use maud::{html, Markup, DOCTYPE};
+use sachhon_shared::ticket::{issue, Ticket};
+use sachhon_shared::{EventId, PersonId, RecordKind, RegistrationId, ScanId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Body of `POST /api/v1/events/{id}/registrations`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationInput {
+    person_id: PersonId,
+}
+
+/// `POST /api/v1/events/{id}/registrations`: registers a person and returns the ticket text.
+/// Registering the same person again answers 200 with the same registration.
+pub async fn register(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(event): PathId<EventId>,
+    Json(input): Json<RegistrationInput>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let store = &*state.store;
+    if store.event(event).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no event {event}")));
+    }
+    if !store
+        .record_exists(RecordKind::Person, input.person_id.0)
+        .await?
+    {
+        return Err(ApiError::invalid(
+            "person_id",
+            format!("no person {}", input.person_id),
+        ));
+    }
+    let (status, id) = match store.registration_for(event, input.person_id).await? {
+        Some(existing) => (StatusCode::OK, existing),
+        None => {
+            let id = RegistrationId::new();
+            store
+                .write_as_server(&[RecordEdit {
+                    kind: RecordKind::Registration,
+                    id: id.0,
+                    fields: vec![
+                        ("event_id".into(), json!(event)),
+                        ("person_id".into(), json!(input.person_id)),
+                        ("revoked".into(), json!(false)),
+                    ],
+                }])
+                .await?;
+            (StatusCode::CREATED, id)
+        }
+    };
+    let text = ticket_text(
+        store,
+        Ticket {
+            event,
+            registration: id,
+        },
+    )
+    .await?;
+    Ok((status, axum::Json(json!({ "id": id, "qr": text }))))
+}
+
+/// The ticket text of a registration, signed with the newest active key.
+async fn ticket_text(store: &dyn Store, ticket: Ticket) -> Result<String, ApiError> {
+    let key = store
+        .signing_key()
+        .await?
+        .ok_or_else(|| ApiError::Internal("no active ticket key".into()))?;
+    Ok(issue(ticket, &key))
+}
+
+async fn registration_ticket(store: &dyn Store, id: RegistrationId) -> Result<String, ApiError> {
+    let registration = store
+        .registration(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no registration {id}")))?;
+    ticket_text(
+        store,
+        Ticket {
+            event: registration.event,
+            registration: id,
+        },
+    )
+    .await
+}
+
+/// `GET /api/v1/registrations/{id}/qr.svg`.
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<RegistrationId>,
+) -> Result<impl IntoResponse, ApiError> {
+    let text = registration_ticket(&*state.store, id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], qr::svg(&text)?))
+}
+
+/// `GET /api/v1/registrations/{id}/qr.png`.
+pub async fn qr_png(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<RegistrationId>,
+) -> Result<impl IntoResponse, ApiError> {
+    let text = registration_ticket(&*state.store, id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], qr::png(&text)?))
+}
+
+/// `POST /api/v1/registrations/{id}/revoke`: the ticket stops admitting on every phone after
+/// its next pull.
+pub async fn revoke(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<RegistrationId>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if state.store.registration(id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no registration {id}")));
+    }
+    state
+        .store
+        .write_as_server(&[RecordEdit {
+            kind: RecordKind::Registration,
+            id: id.0,
+            fields: vec![("revoked".into(), json!(true))],
+        }])
+        .await?;
+    Ok(axum::Json(json!({ "id": id, "revoked": true })))
+}
+
+/// Body of `POST /api/v1/scans/{id}/annul` (optional).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AnnulInput {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/scans/{id}/annul`: the scan stops counting, on the server and on every
+/// phone after its next pull.
+pub async fn annul(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(scan): PathId<ScanId>,
+    OptionalJson(input): OptionalJson<AnnulInput>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let id = state.store.annul_as_server(scan, input.reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": id, "scan_id": scan })),
+    ))
+}
+
+/// `GET /api/v1/ticket-keys`: every ticket key's public half, retired ones marked.
+pub async fn ticket_keys(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(
+        json!({ "keys": state.store.ticket_keys().await? }),
+    ))
+}
+
+/// `POST /api/v1/ticket-keys`: a new key signs tickets from now on; tickets signed by older
+/// keys keep admitting until those keys are retired.
+pub async fn rotate_ticket_key(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let id = state.store.add_ticket_key(&new_ticket_key()).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({ "id": id }))))
+}
+
+/// `DELETE /api/v1/ticket-keys/{id}`: retires a key.
+pub async fn retire_ticket_key(
+    State(state): State<AppState>,
+    _: Admin,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.store.retire_ticket_key(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/events/{id}/badges`: an A4 sheet of badges, ready to print.
+pub async fn badges(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(event_id): PathId<EventId>,
+) -> Result<Html<String>, ApiError> {
+    let store = &*state.store;
+    let event = store
+        .event(event_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no event {event_id}")))?;
+    let mut cards = Vec::new();
+    for badge in store.badges(event_id).await? {
+        let text = ticket_text(
+            store,
+            Ticket {
+                event: event_id,
+                registration: badge.registration,
+            },
+        )
+        .await?;
+        cards.push((badge, qr::svg(&text)?));
+    }
+    let title = event.title.unwrap_or_default();
+    Ok(Html(badge_sheet(&title, &cards).into_string()))
+}
+
+fn badge_sheet(title: &str, cards: &[(crate::store::Badge, String)]) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                title { "Thẻ tham dự — " (title) }
+                style { (BADGE_CSS) }
+            }
+            body {
+                @for (badge, svg) in cards {
+                    section.badge {
+                        p.event { (title) }
+                        div.qr { (maud::PreEscaped(svg)) }
+                        p.name { (badge.person_name.as_deref().unwrap_or("")) }
+                        p.facility { (badge.facility_name.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Two columns of badges on A4, cut lines dashed, nothing split across pages.
+const BADGE_CSS: &str = "@page { size: A4; margin: 10mm; }
+body { font-family: 'Noto Sans', 'DejaVu Sans', Arial, sans-serif; margin: 0;
+       display: grid; grid-template-columns: 1fr 1fr; gap: 0; }
+.badge { border: 1px dashed #999; padding: 6mm; height: 85mm; box-sizing: border-box;
+         text-align: center; break-inside: avoid; }
+.badge .qr svg { width: 45mm; height: 45mm; }
+.badge .event { font-size: 10pt; margin: 0 0 2mm; }
+.badge .name { font-size: 16pt; font-weight: bold; margin: 2mm 0 1mm; }
+.badge .facility { font-size: 11pt; margin: 0; }";
