@@ -98,20 +98,22 @@ impl Principal {
         }
     }
 
-    /// Whether this device may change a record of this kind and scope. Facilities and events
-    /// belong to the registry that administrators keep.
+    /// Whether this device may change a record of this kind and scope. Facilities, events and
+    /// questionnaires belong to the registry that administrators keep; an enterprise device
+    /// writes only its own facility's people and responses.
     pub fn may_write(&self, kind: RecordKind, scope: Scope) -> bool {
-        let field_kind = matches!(
+        let staff_kind = matches!(
             kind,
             RecordKind::Person
                 | RecordKind::Registration
                 | RecordKind::Scan
                 | RecordKind::Annulment
+                | RecordKind::Response
         );
         match self.role {
-            Role::Trainer | Role::Office => field_kind,
+            Role::Trainer | Role::Office => staff_kind,
             Role::Enterprise => {
-                kind == RecordKind::Person
+                matches!(kind, RecordKind::Person | RecordKind::Response)
                     && matches!(scope, Scope::Facility(id) if self.facility == Some(id))
             }
         }

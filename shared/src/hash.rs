@@ -1,7 +1,7 @@
 //! A canonical hash of a replica's whole state, so that two replicas can prove they converged.
 
 use crate::doc::Doc;
-use crate::op::{Annulment, RecordKind, ScanFact};
+use crate::op::{Annulment, Publication, RecordKind, ScanFact};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -25,14 +25,22 @@ impl StateHasher {
 
     /// Adds one scan fact.
     pub fn add_scan(&mut self, id: Uuid, scan: &ScanFact) {
-        let digest = Sha256::digest(crate::wire::to_cbor(scan)).into();
-        self.entries.insert((RecordKind::Scan, id), digest);
+        self.add_fact(RecordKind::Scan, id, scan);
     }
 
     /// Adds one annulment fact.
     pub fn add_annulment(&mut self, id: Uuid, annulment: &Annulment) {
-        let digest = Sha256::digest(crate::wire::to_cbor(annulment)).into();
-        self.entries.insert((RecordKind::Annulment, id), digest);
+        self.add_fact(RecordKind::Annulment, id, annulment);
+    }
+
+    /// Adds one published questionnaire version.
+    pub fn add_publication(&mut self, id: Uuid, publication: &Publication) {
+        self.add_fact(RecordKind::Questionnaire, id, publication);
+    }
+
+    fn add_fact(&mut self, kind: RecordKind, id: Uuid, fact: &impl serde::Serialize) {
+        let digest = Sha256::digest(crate::wire::to_cbor(fact)).into();
+        self.entries.insert((kind, id), digest);
     }
 
     /// The hash, as lowercase hex.

@@ -70,4 +70,8 @@ id_type! {
     ScanId;
     /// One op in the sync log.
     OpId;
+    /// A questionnaire (all its versions).
+    QuestionnaireId;
+    /// One facility's response to a questionnaire.
+    ResponseId;
 }

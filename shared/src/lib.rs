@@ -10,6 +10,7 @@ pub mod doc;
 pub mod hash;
 pub mod ids;
 pub mod op;
+pub mod questionnaire;
 pub mod records;
 pub mod replica;
 pub mod sequence;
@@ -18,4 +19,4 @@ pub mod wire;
 
 pub use doc::{Doc, FieldOp};
 pub use ids::*;
-pub use op::{Annulment, Change, Op, RecordKind, ScanFact};
+pub use op::{Annulment, Change, Op, Publication, RecordKind, ScanFact};

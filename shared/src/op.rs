@@ -1,7 +1,8 @@
 //! The op envelope: one change to one record by one actor, numbered in that actor's order.
 
 use crate::doc::FieldOp;
-use crate::ids::{ActorId, EventId, OpId, PersonId, RegistrationId, ScanId};
+use crate::ids::{ActorId, EventId, OpId, PersonId, QuestionnaireId, RegistrationId, ScanId};
+use crate::questionnaire::Definition;
 use crate::records;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,17 +25,23 @@ pub enum RecordKind {
     Scan,
     /// The annulment of a scan; an immutable fact.
     Annulment,
+    /// A published questionnaire version; an immutable fact.
+    Questionnaire,
+    /// A facility's questionnaire response; a document of answers.
+    Response,
 }
 
 impl RecordKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 8] = [
         Self::Facility,
         Self::Person,
         Self::Event,
         Self::Registration,
         Self::Scan,
         Self::Annulment,
+        Self::Questionnaire,
+        Self::Response,
     ];
 
     /// The stable name used in storage and on the wire.
@@ -46,12 +53,14 @@ impl RecordKind {
             Self::Registration => "registration",
             Self::Scan => "scan",
             Self::Annulment => "annulment",
+            Self::Questionnaire => "questionnaire",
+            Self::Response => "response",
         }
     }
 
     /// Whether records of this kind are field documents (as opposed to immutable facts).
     pub fn is_document(self) -> bool {
-        !matches!(self, Self::Scan | Self::Annulment)
+        !matches!(self, Self::Scan | Self::Annulment | Self::Questionnaire)
     }
 }
 
@@ -122,6 +131,18 @@ pub struct Annulment {
     pub reason: Option<String>,
 }
 
+/// A published version of a questionnaire: an immutable fact; changing a questionnaire
+/// publishes a new version, and a response keeps the version it was answered on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Publication {
+    /// The questionnaire.
+    pub questionnaire: QuestionnaireId,
+    /// Its version: 1, 2, …
+    pub version: u32,
+    /// The definition.
+    pub definition: Definition,
+}
+
 /// What an op does to its record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,6 +153,8 @@ pub enum Change {
     Scan(ScanFact),
     /// A new annulment fact.
     Annul(Annulment),
+    /// A questionnaire version.
+    Publish(Publication),
 }
 
 /// The envelope every change travels in.
@@ -183,9 +206,9 @@ impl Op {
     /// every dot belongs to the op's actor, and every field value fits the record's schema.
     pub fn check(&self) -> Result<(), OpError> {
         match (&self.change, self.kind) {
-            (Change::Scan(_), RecordKind::Scan) | (Change::Annul(_), RecordKind::Annulment) => {
-                Ok(())
-            }
+            (Change::Scan(_), RecordKind::Scan)
+            | (Change::Annul(_), RecordKind::Annulment)
+            | (Change::Publish(_), RecordKind::Questionnaire) => Ok(()),
             (Change::Fields(ops), kind) if kind.is_document() => {
                 if ops.is_empty() {
                     return Err(OpError::Empty);
@@ -222,7 +245,7 @@ impl Op {
                     crdts::map::Op::Rm { .. } => None,
                 })
                 .collect(),
-            Change::Scan(_) | Change::Annul(_) => Vec::new(),
+            Change::Scan(_) | Change::Annul(_) | Change::Publish(_) => Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::doc::{Doc, FieldValue};
 use crate::op::RecordKind;
+use crate::questionnaire::meta;
 use uuid::Uuid;
 
 /// The type a field's value must have.
@@ -19,6 +20,8 @@ pub enum FieldType {
     OptionalId,
     /// One of the listed strings.
     OneOf(&'static [&'static str]),
+    /// A whole number from 1.
+    Count,
 }
 
 /// The kinds of event.
@@ -49,7 +52,15 @@ pub fn schema(kind: RecordKind) -> &'static [(&'static str, FieldType)] {
             ("district", Text),
         ],
         RecordKind::Registration => &[("event_id", Id), ("person_id", Id), ("revoked", Bool)],
-        RecordKind::Scan | RecordKind::Annulment => &[],
+        RecordKind::Response => &[
+            (meta::QUESTIONNAIRE, Id),
+            (meta::VERSION, Count),
+            (meta::FACILITY, Id),
+            (meta::ANSWERED_AT, Text),
+            (meta::REVIEW, OneOf(meta::REVIEW_STATES)),
+            (meta::REVIEW_COMMENT, OptionalText),
+        ],
+        RecordKind::Scan | RecordKind::Annulment | RecordKind::Questionnaire => &[],
     }
 }
 
@@ -85,6 +96,11 @@ impl FieldError {
 
 /// Checks one field value against the schema of its record kind.
 pub fn check_field(kind: RecordKind, field: &str, value: &FieldValue) -> Result<(), FieldError> {
+    if kind == RecordKind::Response && !field.starts_with('$') {
+        // An answer: its value is checked against the questionnaire's definition by whoever
+        // holds it (the phone before queuing, the server on arrival).
+        return Ok(());
+    }
     let Some(&(_, field_type)) = schema(kind).iter().find(|(name, _)| *name == field) else {
         return Err(FieldError::Unknown {
             kind,
@@ -106,6 +122,10 @@ pub fn check_field(kind: RecordKind, field: &str, value: &FieldValue) -> Result<
         FieldType::OptionalId => (
             value.is_null() || is_id(value),
             "an id (UUID) or null".to_string(),
+        ),
+        FieldType::Count => (
+            value.as_u64().is_some_and(|n| n >= 1),
+            "a whole number from 1".to_string(),
         ),
         FieldType::OneOf(options) => (
             value.as_str().is_some_and(|s| options.contains(&s)),

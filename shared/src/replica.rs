@@ -4,7 +4,7 @@
 use crate::doc::Doc;
 use crate::hash::StateHasher;
 use crate::ids::ActorId;
-use crate::op::{Annulment, Change, Op, RecordKind, ScanFact};
+use crate::op::{Annulment, Change, Op, Publication, RecordKind, ScanFact};
 use crate::sequence::{plan_push, Gap};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ pub struct Replica {
     docs: BTreeMap<(RecordKind, Uuid), Doc>,
     scans: BTreeMap<Uuid, ScanFact>,
     annulments: BTreeMap<Uuid, Annulment>,
+    publications: BTreeMap<Uuid, Publication>,
     applied: HashMap<ActorId, u64>,
 }
 
@@ -55,6 +56,11 @@ impl Replica {
                 self.annulments
                     .entry(op.record)
                     .or_insert_with(|| annulment.clone());
+            }
+            Change::Publish(publication) => {
+                self.publications
+                    .entry(op.record)
+                    .or_insert_with(|| publication.clone());
             }
             change @ Change::Fields(_) => {
                 apply_fields(self.docs.entry((op.kind, op.record)).or_default(), change)
@@ -118,6 +124,9 @@ impl Replica {
         }
         for (id, annulment) in &self.annulments {
             hasher.add_annulment(*id, annulment);
+        }
+        for (id, publication) in &self.publications {
+            hasher.add_publication(*id, publication);
         }
         hasher.finish()
     }

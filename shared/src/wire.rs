@@ -1,7 +1,7 @@
 //! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
 
 use crate::authority::Role;
-use crate::ids::{ActorId, DeviceId, FacilityId};
+use crate::ids::{ActorId, DeviceId, FacilityId, OpId};
 use crate::op::Op;
 use crate::ticket::TicketKey;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -28,13 +28,33 @@ pub struct PushRequest {
 }
 
 /// The server's acknowledgement, sent only after the batch committed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
     /// Every op of this actor up to and including this sequence number is durable; the
     /// device may drop them from its outbox.
     pub acked_through: u64,
-    /// How many ops of this batch were new (the rest had been applied before).
+    /// How many ops of this batch were new (the rest had been applied before), rejected
+    /// ones included.
     pub applied: u64,
+    /// New ops the server refused one by one (an invalid answer): acknowledged, so that the
+    /// device moves on, but not applied. The device records and shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejection>,
+}
+
+/// The server's verdict on one refused op.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The op's sequence number.
+    pub seq: u64,
+    /// The op.
+    pub op_id: OpId,
+    /// The record it changed.
+    pub record: uuid::Uuid,
+    /// The field at fault.
+    pub field: String,
+    /// Why.
+    pub message: String,
 }
 
 /// The 409 answer to a push with a gap (a `problem+json` body carrying this field).
