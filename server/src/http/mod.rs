@@ -3,9 +3,11 @@
 mod checkin;
 mod csv_import;
 mod devices;
+mod export;
 mod extract;
 mod problem;
 mod qr;
+mod questionnaires;
 mod registry;
 mod sync;
 
@@ -70,7 +72,26 @@ pub fn app(state: AppState) -> Router {
             "/ticket-keys",
             get(checkin::ticket_keys).post(checkin::rotate_ticket_key),
         )
-        .route("/ticket-keys/{id}", delete(checkin::retire_ticket_key));
+        .route("/ticket-keys/{id}", delete(checkin::retire_ticket_key))
+        .route("/questionnaires", post(questionnaires::create))
+        .route(
+            "/questionnaires/{id}",
+            get(questionnaires::get).put(questionnaires::update),
+        )
+        .route(
+            "/questionnaires/{id}/responses.csv",
+            get(questionnaires::responses_csv),
+        )
+        .route(
+            "/questionnaires/{id}/responses.xlsx",
+            get(questionnaires::responses_xlsx),
+        )
+        .route("/responses/{id}", get(questionnaires::response))
+        .route(
+            "/responses/{id}/answers/{key}",
+            axum::routing::put(questionnaires::resolve),
+        )
+        .route("/responses/{id}/review", post(questionnaires::review));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)

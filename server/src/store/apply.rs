@@ -2,13 +2,15 @@
 //! the op log row, the document state and the projection row, written together.
 
 use super::dialect::Dialect;
+use super::responses::{check_response_op, insert_publication, project_response};
 use super::{StoreError, StoreResult};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::Doc;
+use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::{schema, DocFields, FieldType};
 use sachhon_shared::replica::apply_fields;
 use sachhon_shared::wire::to_cbor;
-use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ScanFact};
+use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ResponseId, ScanFact};
 use sqlx::{AnyConnection, Row};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -22,8 +24,8 @@ pub async fn apply_change(
     context: &ApplyContext<'_>,
     op: &Op,
     may_write: impl Fn(RecordKind, Scope) -> bool,
-) -> StoreResult<Scope> {
-    match &op.change {
+) -> StoreResult<Applied> {
+    let scope = match &op.change {
         Change::Fields(_) => {
             let stored = lock_doc(conn, context.dialect, op.kind, op.record).await?;
             if let Some((kind, old_scope, _)) = &stored {
@@ -34,15 +36,28 @@ pub async fn apply_change(
                     return Err(forbidden(op));
                 }
             }
+            let is_new = stored.is_none();
             let mut doc = stored.map(|(_, _, doc)| doc).unwrap_or_default();
+            if op.kind == RecordKind::Response {
+                if let Some((field, message)) = check_response_op(conn, &doc, op).await? {
+                    if is_new {
+                        drop_placeholder(conn, op.record).await?;
+                    }
+                    return Ok(Applied::Rejected { field, message });
+                }
+            }
             apply_fields(&mut doc, &op.change);
             let scope = doc_scope(conn, op.kind, op.record, &doc).await?;
             if !may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
             save_doc(conn, op.kind, op.record, scope, &doc).await?;
-            project(conn, op.kind, op.record, &doc).await?;
-            Ok(scope)
+            if op.kind == RecordKind::Response {
+                project_response(conn, ResponseId(op.record), &doc).await?;
+            } else {
+                project(conn, op.kind, op.record, &doc).await?;
+            }
+            scope
         }
         Change::Scan(fact) => {
             let scope = scope_of(conn, fact.registration.0).await?;
@@ -50,7 +65,7 @@ pub async fn apply_change(
                 return Err(forbidden(op));
             }
             insert_scan(conn, context, op, fact).await?;
-            Ok(scope)
+            scope
         }
         Change::Annul(annulment) => {
             let registration: Option<String> =
@@ -66,9 +81,53 @@ pub async fn apply_change(
                 return Err(forbidden(op));
             }
             insert_annulment(conn, context, op, annulment).await?;
-            Ok(scope)
+            scope
+        }
+        Change::Publish(publication) => {
+            if !may_write(op.kind, Scope::Public) {
+                return Err(forbidden(op));
+            }
+            insert_publication(conn, op.record, publication, context.received_at).await?;
+            Scope::Public
+        }
+    };
+    Ok(Applied::Into(scope))
+}
+
+/// What became of an op.
+#[derive(Debug)]
+pub enum Applied {
+    /// Applied to a record of this scope (the op log row's scope).
+    Into(Scope),
+    /// Refused on its own (an invalid answer): acknowledged, not applied, reported back.
+    Rejected {
+        /// The field at fault.
+        field: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Applied {
+    /// The scope of an op that must apply (the server's own writes, checked beforehand).
+    pub fn scope(self, op: &Op) -> StoreResult<Scope> {
+        match self {
+            Self::Into(scope) => Ok(scope),
+            Self::Rejected { field, message } => Err(StoreError::Invalid {
+                field: Some(field),
+                message: format!("op {}: {message}", op.id),
+            }),
         }
     }
+}
+
+/// Removes the placeholder row `lock_doc` made for a new document whose op was refused.
+async fn drop_placeholder(conn: &mut AnyConnection, id: Uuid) -> StoreResult<()> {
+    sqlx::query("DELETE FROM docs WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// What every op of one transaction shares.
@@ -149,10 +208,17 @@ pub async fn lock_doc(
         .execute(&mut *conn)
         .await?;
     }
-    let sql = format!(
-        "SELECT kind, scope, state FROM docs WHERE id = $1{}",
-        dialect.for_update()
-    );
+    read_doc(conn, id, dialect.for_update()).await
+}
+
+/// Reads a stored document with its kind and scope; `lock` is appended to the query (a row
+/// lock, or nothing). A placeholder (no op applied yet) reads as no document.
+pub async fn read_doc(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    lock: &str,
+) -> StoreResult<Option<(RecordKind, Scope, Doc)>> {
+    let sql = format!("SELECT kind, scope, state FROM docs WHERE id = $1{lock}");
     let row = sqlx::query(&sql)
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
@@ -207,7 +273,10 @@ async fn doc_scope(
         RecordKind::Person => doc.id("facility_id").map_or(Scope::Staff, |facility| {
             Scope::Facility(FacilityId(facility))
         }),
-        RecordKind::Event => Scope::Public,
+        RecordKind::Event | RecordKind::Questionnaire => Scope::Public,
+        RecordKind::Response => doc.id(meta::FACILITY).map_or(Scope::Staff, |facility| {
+            Scope::Facility(FacilityId(facility))
+        }),
         RecordKind::Registration | RecordKind::Scan | RecordKind::Annulment => {
             match doc.id("person_id") {
                 Some(person) => scope_of(conn, person).await?,
@@ -255,7 +324,10 @@ fn projection_table(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Person => Some("people"),
         RecordKind::Event => Some("events"),
         RecordKind::Registration => Some("registrations"),
-        RecordKind::Scan | RecordKind::Annulment => None,
+        RecordKind::Scan
+        | RecordKind::Annulment
+        | RecordKind::Questionnaire
+        | RecordKind::Response => None,
     }
 }
 

@@ -1,0 +1,291 @@
+//! Questionnaires and responses: definitions and their versions, the merged view of a
+//! response, resolving a conflict, the office's review, and the exports.
+
+use super::export::{self, Cell, Table};
+use super::extract::{Admin, Json, Office, PathId};
+use super::problem::ApiError;
+use super::AppState;
+use crate::store::{RecordEdit, Store};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use sachhon_shared::doc::FieldValue;
+use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
+use sachhon_shared::{QuestionnaireId, RecordKind, ResponseId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn check(definition: &Definition) -> Result<(), ApiError> {
+    definition
+        .validate()
+        .map_err(|e| ApiError::invalid(&e.field, e.message))
+}
+
+/// `POST /api/v1/questionnaires`: publishes version 1 of a new questionnaire.
+pub async fn create(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(definition): Json<Definition>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    check(&definition)?;
+    let id = QuestionnaireId::new();
+    let version = state.store.publish(id, &definition, false).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": id, "version": version })),
+    ))
+}
+
+/// `PUT /api/v1/questionnaires/{id}`: publishes the next version; responses keep theirs.
+pub async fn update(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<QuestionnaireId>,
+    Json(definition): Json<Definition>,
+) -> Result<axum::Json<Value>, ApiError> {
+    check(&definition)?;
+    let version = state.store.publish(id, &definition, true).await?;
+    Ok(axum::Json(json!({ "id": id, "version": version })))
+}
+
+/// `GET /api/v1/questionnaires/{id}`: the newest version.
+pub async fn get(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<QuestionnaireId>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (version, definition) = latest(&*state.store, id).await?;
+    Ok(axum::Json(
+        json!({ "id": id, "version": version, "definition": definition }),
+    ))
+}
+
+async fn latest(store: &dyn Store, id: QuestionnaireId) -> Result<(u32, Definition), ApiError> {
+    store
+        .questionnaire(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no questionnaire {id}")))
+}
+
+/// A response's view with the definition of its version.
+async fn view(
+    store: &dyn Store,
+    id: ResponseId,
+) -> Result<(ResponseView, Option<Definition>), ApiError> {
+    let doc = store
+        .response(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no response {id}")))?;
+    let blank = ResponseView::of(id, &doc, None);
+    let definition = match blank.questionnaire_id.zip(blank.version) {
+        Some((questionnaire, version)) => {
+            store.questionnaire_version(questionnaire, version).await?
+        }
+        None => None,
+    };
+    Ok((ResponseView::of(id, &doc, definition.as_ref()), definition))
+}
+
+/// `GET /api/v1/responses/{id}`: answers with their concurrent values, and the conflicts.
+pub async fn response(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<ResponseId>,
+) -> Result<axum::Json<ResponseView>, ApiError> {
+    Ok(axum::Json(view(&*state.store, id).await?.0))
+}
+
+/// Body of `PUT /api/v1/responses/{id}/answers/{key}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    value: FieldValue,
+}
+
+/// `PUT /api/v1/responses/{id}/answers/{key}`: the office's value supersedes every value it
+/// has seen; every replica converges on it.
+pub async fn resolve(
+    State(state): State<AppState>,
+    _: Office,
+    Path((id, key)): Path<(String, String)>,
+    Json(resolution): Json<Resolution>,
+) -> Result<axum::Json<ResponseView>, ApiError> {
+    let id: ResponseId = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("{id:?} is not a known id")))?;
+    let (_, definition) = view(&*state.store, id).await?;
+    let definition = definition.ok_or_else(|| {
+        ApiError::Conflict("the response's questionnaire version is unknown".into())
+    })?;
+    definition
+        .check_answer(&key, &resolution.value)
+        .map_err(|e| ApiError::invalid("value", e.to_string()))?;
+    write(&*state.store, id, vec![(key, resolution.value)]).await?;
+    Ok(axum::Json(view(&*state.store, id).await?.0))
+}
+
+/// Body of `POST /api/v1/responses/{id}/review`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    state: String,
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/responses/{id}/review`: `received`, `has_issues` (with a comment) or
+/// `approved`; it reaches the phone that answered on its next pull.
+pub async fn review(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<ResponseId>,
+    Json(input): Json<ReviewInput>,
+) -> Result<axum::Json<ResponseView>, ApiError> {
+    if !meta::REVIEW_STATES.contains(&input.state.as_str()) {
+        return Err(ApiError::invalid(
+            "state",
+            format!("state must be one of {}", meta::REVIEW_STATES.join(", ")),
+        ));
+    }
+    let comment = input.comment.filter(|c| !c.trim().is_empty());
+    if input.state == "has_issues" && comment.is_none() {
+        return Err(ApiError::invalid("comment", "say what the issues are"));
+    }
+    view(&*state.store, id).await?;
+    let fields = vec![
+        (meta::REVIEW.to_string(), json!(input.state)),
+        (meta::REVIEW_COMMENT.to_string(), json!(comment)),
+    ];
+    write(&*state.store, id, fields).await?;
+    Ok(axum::Json(view(&*state.store, id).await?.0))
+}
+
+async fn write(
+    store: &dyn Store,
+    id: ResponseId,
+    fields: Vec<(String, FieldValue)>,
+) -> Result<(), ApiError> {
+    store
+        .write_as_server(&[RecordEdit {
+            kind: RecordKind::Response,
+            id: id.0,
+            fields,
+        }])
+        .await
+        .map_err(ApiError::from)
+}
+
+/// Query of the exports.
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/questionnaires/{id}/responses.csv`.
+pub async fn responses_csv(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<QuestionnaireId>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let table = responses_table(&*state.store, id, query.lang.as_deref()).await?;
+    Ok(export::download(
+        export::csv(&table)?,
+        export::CSV,
+        &format!("responses-{id}.csv"),
+    ))
+}
+
+/// `GET /api/v1/questionnaires/{id}/responses.xlsx`.
+pub async fn responses_xlsx(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<QuestionnaireId>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let table = responses_table(&*state.store, id, query.lang.as_deref()).await?;
+    Ok(export::download(
+        export::xlsx(&[table])?,
+        export::XLSX,
+        &format!("responses-{id}.xlsx"),
+    ))
+}
+
+/// One row per response, one column per question of the newest version (labels in `lang`);
+/// a conflicted answer shows its values as `a | b`.
+async fn responses_table(
+    store: &dyn Store,
+    id: QuestionnaireId,
+    lang: Option<&str>,
+) -> Result<Table, ApiError> {
+    let lang = lang.unwrap_or("vi");
+    let (_, definition) = latest(store, id).await?;
+    let english = lang == "en";
+    let fixed = if english {
+        ["response", "facility", "district", "version", "answered at"]
+    } else {
+        ["phiếu", "cơ sở", "huyện", "phiên bản", "ngày trả lời"]
+    };
+    let mut headers: Vec<String> = fixed.iter().map(|h| h.to_string()).collect();
+    headers.extend(definition.questions.iter().map(|q| {
+        q.label
+            .as_ref()
+            .map_or(q.key.clone(), |l| l.in_lang(lang).to_string())
+    }));
+    let tail = if english {
+        ["score", "passes", "review"]
+    } else {
+        ["điểm", "đạt", "duyệt"]
+    };
+    headers.extend(tail.iter().map(|h| h.to_string()));
+    let mut rows = Vec::new();
+    for row in store.responses_of(id).await? {
+        let (view, _) = view(store, row.id).await?;
+        let mut cells = vec![
+            Cell::Text(row.id.to_string()),
+            Cell::from(row.facility_name),
+            Cell::from(row.district),
+            Cell::from(view.version.map(|v| v as f64)),
+            Cell::from(view.answered_at.clone()),
+        ];
+        cells.extend(
+            definition
+                .questions
+                .iter()
+                .map(|q| answer_cell(view.answers.get(&q.key))),
+        );
+        cells.push(Cell::from(view.score));
+        cells.push(view.passes.map_or(Cell::Empty, Cell::Bool));
+        cells.push(Cell::from(view.review.state.clone()));
+        rows.push(cells);
+    }
+    Ok(Table {
+        name: if english {
+            "Responses".into()
+        } else {
+            "Phiếu trả lời".into()
+        },
+        headers,
+        rows,
+    })
+}
+
+fn answer_cell(values: Option<&Vec<FieldValue>>) -> Cell {
+    let Some(values) = values.filter(|v| !v.is_empty()) else {
+        return Cell::Empty;
+    };
+    if let [single] = values.as_slice() {
+        if let Some(n) = single.as_f64() {
+            return Cell::Number(n);
+        }
+    }
+    let text = |value: &FieldValue| match value {
+        FieldValue::String(s) => s.clone(),
+        FieldValue::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or(i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    };
+    Cell::Text(values.iter().map(text).collect::<Vec<_>>().join(" | "))
+}

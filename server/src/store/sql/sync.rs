@@ -1,0 +1,255 @@
+//! The sync protocol: pushes, pulls, device clocks, the state hash. On SQL.
+
+use super::*;
+use sachhon_shared::wire::Rejection;
+use sachhon_shared::Publication;
+
+#[async_trait]
+impl SyncStore for SqlStore {
+    #[instrument(skip_all, fields(actor = %author.actor, ops = ops.len()))]
+    async fn push(
+        &self,
+        author: &Author,
+        ops: &[Op],
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<PushAck> {
+        if let Some(foreign) = ops.iter().find(|op| op.actor != author.actor) {
+            return Err(StoreError::Forbidden(format!(
+                "op {} is stamped by actor {}, but this token belongs to actor {}",
+                foreign.id, foreign.actor, author.actor
+            )));
+        }
+        for op in ops {
+            op.check().map_err(|e| StoreError::Invalid {
+                field: match &e {
+                    sachhon_shared::op::OpError::Field(f) => Some(f.field().to_string()),
+                    _ => None,
+                },
+                message: format!("op {} (seq {}): {e}", op.id, op.seq),
+            })?;
+        }
+        let mut tx = self.writer.begin().await?;
+        let last = self.last_seq(&mut tx, author.actor).await?;
+        let plan = plan_push(last, ops).map_err(|gap| StoreError::Gap {
+            expected: gap.expected,
+        })?;
+        if let Some(offset) = clock_offset_ms {
+            record_clock(&mut tx, author.actor, offset).await?;
+        }
+        let received_at = now();
+        let context = ApplyContext {
+            dialect: self.dialect,
+            received_at: &received_at,
+            clock_skewed: self.clock_skewed(&mut tx, author.actor).await?,
+        };
+        let may_write = |kind, scope| author.principal.may_write(kind, scope);
+        let mut applied = Vec::with_capacity(plan.new.len());
+        let mut rejected = Vec::new();
+        for op in plan.new {
+            match apply_change(&mut tx, &context, op, may_write).await? {
+                Applied::Into(scope) => applied.push((op, scope)),
+                Applied::Rejected { field, message } => rejected.push(Rejection {
+                    seq: op.seq,
+                    op_id: op.id,
+                    record: op.record,
+                    field,
+                    message,
+                }),
+            }
+        }
+        append_to_feed(&mut tx, &context, &applied).await?;
+        record_rejections(&mut tx, author.actor, &rejected, &received_at).await?;
+        if !plan.new.is_empty() {
+            self.set_last_seq(&mut tx, author.actor, plan.acked_through)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PushAck {
+            acked_through: plan.acked_through,
+            applied: plan.new.len() as u64,
+            rejected,
+        })
+    }
+
+    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        record_clock(&mut conn, actor, offset_ms).await
+    }
+
+    #[instrument(skip_all, fields(actor = %viewer.actor))]
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage> {
+        let after = parse_cursor(after)?;
+        let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
+        // One statement, so that the page and the feed's end come from one snapshot.
+        let rows = sqlx::query(
+            "WITH page AS (SELECT cursor, actor_id, seq, op_id, kind, record_id, change FROM ops \
+                 WHERE cursor > $1 AND actor_id <> $2 AND ($3 = 1 OR scope = 'public' OR scope = $4) \
+                 ORDER BY cursor LIMIT $5) \
+             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
+             LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
+        )
+        .bind(after)
+        .bind(viewer.actor.to_string())
+        .bind(i64::from(sees_all))
+        .bind(viewer.principal.facility.map(|f| f.to_string()).unwrap_or_default())
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut ops = Vec::with_capacity(rows.len());
+        let (mut last, mut feed_end) = (after, after);
+        for row in &rows {
+            feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
+            let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
+                continue;
+            };
+            if ops.len() == limit as usize {
+                break;
+            }
+            ops.push(op_from_row(row)?);
+            last = cursor;
+        }
+        let more = rows.len() > limit as usize;
+        // A page that is not full ends the feed: jump past rows this viewer does not get
+        // (its own, other facilities'), so an idle device does not rescan them.
+        let next = if more { last } else { last.max(feed_end) };
+        Ok(PullPage {
+            ops,
+            next: next.to_string(),
+            more,
+            ticket_keys: self.ticket_keys().await?,
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn state_hash(&self) -> StoreResult<String> {
+        let mut hasher = StateHasher::new();
+        let docs = sqlx::query("SELECT id, kind, state FROM docs")
+            .fetch_all(&self.reader)
+            .await?;
+        for row in &docs {
+            let kind: RecordKind = row
+                .try_get::<String, _>("kind")?
+                .parse()
+                .map_err(StoreError::Corrupt)?;
+            let doc = Doc::from_bytes(&row.try_get::<Vec<u8>, _>("state")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            hasher.add_doc(kind, parse(&row.try_get::<String, _>("id")?)?, &doc);
+        }
+        let scans = sqlx::query(
+            "SELECT id, event_id, registration_id, person_id, operator, scanned_at_ms, status, \
+             walk_in FROM scans",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &scans {
+            let fact = ScanFact {
+                event: parse(&row.try_get::<String, _>("event_id")?)?,
+                registration: parse(&row.try_get::<String, _>("registration_id")?)?,
+                person: row
+                    .try_get::<Option<String>, _>("person_id")?
+                    .map(|p| parse::<PersonId>(&p))
+                    .transpose()?,
+                operator: row.try_get("operator")?,
+                scanned_at_ms: row.try_get("scanned_at_ms")?,
+                status: match row.try_get::<String, _>("status")?.as_str() {
+                    "ok" => ScanStatus::Ok,
+                    _ => ScanStatus::Duplicate,
+                },
+                walk_in: row.try_get::<i64, _>("walk_in")? != 0,
+            };
+            hasher.add_scan(parse(&row.try_get::<String, _>("id")?)?, &fact);
+        }
+        let annulments = sqlx::query("SELECT id, scan_id, reason FROM annulments")
+            .fetch_all(&self.reader)
+            .await?;
+        for row in &annulments {
+            let annulment = Annulment {
+                scan: parse(&row.try_get::<String, _>("scan_id")?)?,
+                reason: row.try_get("reason")?,
+            };
+            hasher.add_annulment(parse(&row.try_get::<String, _>("id")?)?, &annulment);
+        }
+        let publications =
+            sqlx::query("SELECT record_id, id, version, definition FROM questionnaires")
+                .fetch_all(&self.reader)
+                .await?;
+        for row in &publications {
+            let publication = Publication {
+                questionnaire: parse(&row.try_get::<String, _>("id")?)?,
+                version: u32::try_from(row.try_get::<i64, _>("version")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                definition: serde_json::from_str(&row.try_get::<String, _>("definition")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            };
+            hasher.add_publication(
+                parse(&row.try_get::<String, _>("record_id")?)?,
+                &publication,
+            );
+        }
+        Ok(hasher.finish())
+    }
+}
+
+/// How far a device clock may be off before its scans are flagged: five minutes.
+pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE actors SET clock_offset_ms = $1 WHERE id = $2")
+        .bind(offset_ms)
+        .bind(actor.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Reads a pull cursor: empty for the start, else the op-log position handed out before.
+fn parse_cursor(text: &str) -> StoreResult<i64> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.parse().map_err(|_| StoreError::Invalid {
+        field: Some("after".into()),
+        message: format!("{text:?} is not a cursor this server handed out"),
+    })
+}
+
+fn op_from_row(row: &AnyRow) -> StoreResult<Op> {
+    let change: Vec<u8> = row.try_get("change")?;
+    Ok(Op {
+        id: parse::<OpId>(&row.try_get::<String, _>("op_id")?)?,
+        actor: parse(&row.try_get::<String, _>("actor_id")?)?,
+        seq: u64::try_from(row.try_get::<i64, _>("seq")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(StoreError::Corrupt)?,
+        record: parse(&row.try_get::<String, _>("record_id")?)?,
+        change: from_cbor(&change).map_err(StoreError::Corrupt)?,
+    })
+}
+
+/// Keeps the ops refused one by one, so that nothing is dropped silently.
+async fn record_rejections(
+    conn: &mut AnyConnection,
+    actor: ActorId,
+    rejected: &[Rejection],
+    received_at: &str,
+) -> StoreResult<()> {
+    for rejection in rejected {
+        sqlx::query(
+            "INSERT INTO rejected_ops (op_id, actor_id, seq, record_id, field, message, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (op_id) DO NOTHING",
+        )
+        .bind(rejection.op_id.to_string())
+        .bind(actor.to_string())
+        .bind(seq_to_db(rejection.seq)?)
+        .bind(rejection.record.to_string())
+        .bind(&rejection.field)
+        .bind(&rejection.message)
+        .bind(received_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

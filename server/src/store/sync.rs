@@ -1,0 +1,26 @@
+//! The sync protocol: pushes, pulls, device clocks, the state hash.
+
+use super::devices::Author;
+use super::StoreResult;
+use async_trait::async_trait;
+use sachhon_shared::wire::{PullPage, PushAck};
+use sachhon_shared::{ActorId, Op};
+
+/// The sync protocol: pushes, pulls, device clocks, the state hash.
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    /// Applies a batch of the author's ops in one transaction and acknowledges after commit;
+    /// records the device's clock offset (device − server, ms) first when it reported one.
+    async fn push(
+        &self,
+        author: &Author,
+        ops: &[Op],
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<PushAck>;
+    /// Records a device's clock offset (device − server, ms).
+    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
+    /// A page of other actors' changes after `after` that `viewer` may see.
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage>;
+    /// The canonical hash of every document and scan, as replicas compute it.
+    async fn state_hash(&self) -> StoreResult<String>;
+}
