@@ -47,6 +47,15 @@ impl Replica {
         Ok(plan.acked_through)
     }
 
+    /// Applies pulled ops as a phone does: idempotently (documents by dot, facts by id), in
+    /// the order received. A pull may skip sequence numbers (ops the phone may not see), so no
+    /// sequence rule applies; each document's ops still arrive in their actor's order.
+    pub fn absorb(&mut self, ops: &[Op]) {
+        for op in ops {
+            self.apply(op);
+        }
+    }
+
     fn apply(&mut self, op: &Op) {
         match &op.change {
             Change::Scan(fact) => {

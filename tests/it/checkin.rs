@@ -121,7 +121,10 @@ async fn a_ticket_is_small_signed_and_printable(backend: Backend) -> anyhow::Res
     );
     let (version, decoded) = decode_png(&png.bytes)?;
     assert_eq!(decoded, text, "the PNG decodes to exactly the ticket text");
-    assert!(version <= 7, "QR version {version}: a cheap camera needs version 7 or less");
+    assert!(
+        version <= 7,
+        "QR version {version}: a cheap camera needs version 7 or less"
+    );
     let svg = admin
         .get(&format!("/api/v1/registrations/{id}/qr.svg"))
         .await?;

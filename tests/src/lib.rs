@@ -44,6 +44,7 @@ impl TestServer {
     /// Starts a server on an existing database at a given address (to come back on the
     /// address phones know after a stop).
     pub async fn start_at(database: backend::Database, address: &str) -> anyhow::Result<Self> {
+        init_logging();
         let store = store::connect(&database.url)
             .await
             .with_context(|| format!("opening {}", database.url))?;
@@ -96,4 +97,17 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+/// Sends the server's logs to the test output, filtered by `SACHHON_LOG` (default: errors).
+fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("SACHHON_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
 }

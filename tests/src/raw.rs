@@ -93,6 +93,16 @@ impl RawDevice {
         self.replica.write(self.actor, seq, kind, id, fields)
     }
 
+    /// Applies ops pulled from the server to this device's in-memory replica, as a phone does.
+    pub fn absorb(&mut self, ops: &[Op]) {
+        self.replica.absorb(ops);
+    }
+
+    /// The canonical hash of this device's replica.
+    pub fn state_hash(&self) -> String {
+        self.replica.state_hash()
+    }
+
     fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;

@@ -107,7 +107,8 @@ pub async fn project_response(
     sqlx::query(
         "INSERT INTO responses (id, questionnaire_id, version, facility_id, answered_at, score, \
          passes, applies_cp, savings_pct, review, conflicts) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET \
+         VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, \
+         CAST($9 AS DOUBLE PRECISION), $10, $11) ON CONFLICT (id) DO UPDATE SET \
          questionnaire_id = excluded.questionnaire_id, version = excluded.version, \
          facility_id = excluded.facility_id, answered_at = excluded.answered_at, \
          score = excluded.score, passes = excluded.passes, applies_cp = excluded.applies_cp, \
@@ -119,17 +120,24 @@ pub async fn project_response(
     .bind(view.version.and_then(|v| i64::try_from(v).ok()))
     .bind(view.facility_id.map(|f| f.to_string()))
     .bind(view.answered_at.clone())
-    .bind(view.score)
+    .bind(real(view.score))
     .bind(i64::from(view.passes.unwrap_or(false)))
     .bind(i64::from(
         first("applies_cp")
             .and_then(|v| v.as_bool())
             .unwrap_or(false),
     ))
-    .bind(first("savings_pct").and_then(|v| v.as_f64()))
+    .bind(real(first("savings_pct").and_then(|v| v.as_f64())))
     .bind(view.review.state.clone())
     .bind(i64::try_from(view.conflicts.len()).unwrap_or(i64::MAX))
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A nullable real bound as text and cast in SQL: sqlx's `Any` driver (0.8) sends a null
+/// `f64` to PostgreSQL as a `float4`, which then fixes the prepared statement's parameter type
+/// and breaks the next non-null `f64`. Rust prints an `f64` exactly (shortest round trip).
+fn real(value: Option<f64>) -> Option<String> {
+    value.map(|v| v.to_string())
 }
