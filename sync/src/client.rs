@@ -1,12 +1,14 @@
 //! The HTTP transport of the sync protocol: enrol, push one batch, pull one page. It holds no
-//! sync state; what to send and what to do with the answers is decided in `sync`.
+//! sync state; what to send and what to do with the answers is decided in `sync`. Every push
+//! and pull carries the device's clock in the device-time header.
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Response, StatusCode};
 use sachhon_shared::wire::{
-    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, CBOR_MEDIA_TYPE, ENROLL_PATH,
-    PULL_PATH, PUSH_PATH,
+    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, CBOR_MEDIA_TYPE,
+    DEVICE_TIME_HEADER, ENROLL_PATH, PULL_PATH, PUSH_PATH,
 };
 use sachhon_shared::Op;
 use serde::de::DeserializeOwned;
@@ -17,6 +19,7 @@ use std::time::Duration;
 #[derive(Clone)]
 pub(crate) struct Client {
     http: reqwest::Client,
+    clock: Clock,
 }
 
 /// How the server answered a push.
@@ -42,15 +45,16 @@ struct Problem {
 }
 
 impl Client {
-    /// A client whose requests give up after `timeout` (connecting: at most 10 s of it).
-    pub fn new(timeout: Duration) -> Result<Self> {
+    /// A client whose requests give up after `timeout` (connecting: at most 10 s of it) and
+    /// that reports `clock` to the server.
+    pub fn new(timeout: Duration, clock: Clock) -> Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
             .user_agent(concat!("sachhon-device/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {}", chain(&e))))?;
-        Ok(Self { http })
+        Ok(Self { http, clock })
     }
 
     /// Enrols with a one-time token.
@@ -78,6 +82,7 @@ impl Client {
             .http
             .post(endpoint(server, PUSH_PATH))
             .bearer_auth(token)
+            .header(DEVICE_TIME_HEADER, self.device_time())
             .header(CONTENT_TYPE, CBOR_MEDIA_TYPE)
             .body(body)
             .send()
@@ -110,6 +115,7 @@ impl Client {
             .http
             .get(endpoint(server, PULL_PATH))
             .bearer_auth(token)
+            .header(DEVICE_TIME_HEADER, self.device_time())
             .header(reqwest::header::ACCEPT, CBOR_MEDIA_TYPE)
             .query(&[("limit", limit.to_string())]);
         if !after.is_empty() {
@@ -121,6 +127,11 @@ impl Client {
             return Err(problem(status, &body));
         }
         decode(&content_type, &body)
+    }
+
+    /// The device-time header's value: this device's clock now, in ms since the epoch.
+    fn device_time(&self) -> String {
+        self.clock.now_ms().to_string()
     }
 }
 

@@ -1,22 +1,26 @@
 //! [`Device`]: one field phone — its replica in a home directory, its enrolment, its local
-//! actions and its sync. The `sachhon-device` binary is a thin layer over this.
+//! actions (check-in, walk-ins, questionnaire answers) and its sync. The `sachhon-device`
+//! binary is a thin layer over this.
 
+use crate::checkin::{self, operator_name, require_write, AnnulResult, ScanRequest, ScanResult};
 use crate::client::{normalize_server_url, Client};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::responses::{self, AnswerRequest, LocalResponse};
 use crate::store::{LocalTx, Store};
 use crate::sync::{self, SyncReport, MAX_PUSH_BATCH};
 use sachhon_shared::authority::{Role, Scope};
 use sachhon_shared::op::ScanStatus;
 use sachhon_shared::wire::Enrolment;
 use sachhon_shared::{
-    ActorId, DeviceId, EventId, FacilityId, PersonId, RecordKind, RegistrationId, ScanFact, ScanId,
+    ActorId, DeviceId, EventId, FacilityId, PersonId, QuestionnaireId, RecordKind, RegistrationId,
+    ResponseId, ScanFact, ScanId,
 };
 use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
 /// Tuning of a [`Device`]; the defaults suit a phone.
@@ -28,6 +32,9 @@ pub struct Options {
     pub push_batch: usize,
     /// The most ops per pull page asked for.
     pub pull_limit: u32,
+    /// For testing: milliseconds added to the system clock, for scan, walk-in and answer
+    /// times and for the device time reported to the server (0 on a real phone).
+    pub clock_offset_ms: i64,
 }
 
 impl Default for Options {
@@ -36,6 +43,7 @@ impl Default for Options {
             request_timeout: Duration::from_secs(60),
             push_batch: MAX_PUSH_BATCH,
             pull_limit: 1000,
+            clock_offset_ms: 0,
         }
     }
 }
@@ -72,6 +80,8 @@ pub struct Status {
     pub next_seq: Option<u64>,
     /// The server cursor after the last applied pull page ('' before the first).
     pub cursor: String,
+    /// The ticket keys held for checking tickets offline, retired ones included.
+    pub ticket_keys: u64,
 }
 
 /// One field phone. Cheap to clone; clones share the replica, and syncs (and enrolments) of
@@ -81,6 +91,7 @@ pub struct Device {
     home: PathBuf,
     pub(crate) store: Store,
     client: Client,
+    clock: Clock,
     options: Options,
     /// Serialises sync and enrolment, so that two syncs never interleave their pulls.
     sync_lock: Arc<Mutex<()>>,
@@ -95,11 +106,13 @@ impl Device {
     /// Opens the device with explicit [`Options`].
     pub async fn open_with(home: &Path, options: Options) -> Result<Self> {
         let store = Store::open(home).await?;
-        let client = Client::new(options.request_timeout)?;
+        let clock = Clock::new(options.clock_offset_ms);
+        let client = Client::new(options.request_timeout, clock)?;
         Ok(Self {
             home: home.to_path_buf(),
             store,
             client,
+            clock,
             options,
             sync_lock: Arc::new(Mutex::new(())),
         })
@@ -143,6 +156,7 @@ impl Device {
 
     /// Registers a walk-in and checks them into `event`, offline: a new person, a registration
     /// and a scan, queued as three ops with consecutive sequence numbers in one transaction.
+    /// The scan names no operator; see [`Device::walk_in_by`].
     pub async fn walk_in(
         &self,
         event: EventId,
@@ -150,8 +164,29 @@ impl Device {
         facility: Option<FacilityId>,
         cp_staff: bool,
     ) -> Result<WalkIn> {
+        self.walk_in_by(event, name, facility, cp_staff, None).await
+    }
+
+    /// [`Device::walk_in`], recording who operated the phone (`operator`) with the scan.
+    pub async fn walk_in_by(
+        &self,
+        event: EventId,
+        name: &str,
+        facility: Option<FacilityId>,
+        cp_staff: bool,
+        operator: Option<&str>,
+    ) -> Result<WalkIn> {
+        let person = NewPerson {
+            name,
+            facility,
+            cp_staff,
+        };
+        let scan = ScanMeta {
+            operator: operator_name(operator)?,
+            scanned_at_ms: self.clock.now_ms(),
+        };
         let mut tx = self.store.begin_local().await?;
-        let walk_in = add_walk_in(&mut tx, event, name, facility, cp_staff, now_ms()).await?;
+        let walk_in = add_walk_in(&mut tx, event, person, scan).await?;
         tx.commit().await?;
         Ok(walk_in)
     }
@@ -163,26 +198,118 @@ impl Device {
         let mut walk_ins = Vec::with_capacity(n);
         for i in 1..=n {
             let name = format!("Walk-in {i}");
-            walk_ins.push(add_walk_in(&mut tx, event, &name, None, false, now_ms()).await?);
+            let person = NewPerson {
+                name: &name,
+                facility: None,
+                cp_staff: false,
+            };
+            let scan = ScanMeta {
+                operator: None,
+                scanned_at_ms: self.clock.now_ms(),
+            };
+            walk_ins.push(add_walk_in(&mut tx, event, person, scan).await?);
         }
         tx.commit().await?;
         Ok(walk_ins)
     }
 
+    /// Checks a badge into `event`, offline: the ticket `qr` is verified against the stored
+    /// key ring and judged by what the replica knows of its registration (revoked, already
+    /// scanned). An `ok` or `duplicate` verdict records a scan (with `operator`, if given) in
+    /// the outbox; `wrong_event`, `invalid` and `revoked` record nothing.
+    pub async fn scan(
+        &self,
+        event: EventId,
+        qr: &str,
+        operator: Option<&str>,
+    ) -> Result<ScanResult> {
+        let request = ScanRequest {
+            event,
+            qr,
+            operator: operator_name(operator)?,
+            scanned_at_ms: self.clock.now_ms(),
+        };
+        let mut tx = self.store.begin_local().await?;
+        let result = checkin::scan(&mut tx, request).await?;
+        if result.admitted() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(result)
+    }
+
+    /// Annuls a scan this replica holds, offline: an annulment fact, queued; the scan no
+    /// longer counts. Refused with [`Error::NotFound`] when the replica does not know the
+    /// scan and with [`Error::Conflict`] when it is already annulled.
+    pub async fn annul(&self, scan: ScanId, reason: Option<&str>) -> Result<AnnulResult> {
+        let mut tx = self.store.begin_local().await?;
+        let result = checkin::annul(&mut tx, scan, reason).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// Answers a questionnaire for `facility`, offline, as one op in one transaction.
+    ///
+    /// Without `response` a new response is started on the newest version of `questionnaire`
+    /// this replica holds ([`Error::NotFound`] when none), recording the questionnaire, its
+    /// version, the facility and the device's clock with the answers. With `response`, the
+    /// answers are added to a response the replica holds ([`Error::NotFound`] otherwise) of
+    /// the same questionnaire and facility, and checked with the version it was started on.
+    ///
+    /// `sets` are question keys with values as typed (`topics=energy,water`,
+    /// `applies_cp=true`); at least one is needed. Any invalid value (unknown question, wrong
+    /// type, out of range, unknown choice) refuses the whole command with [`Error::Invalid`]
+    /// naming the field, and nothing is queued. A device whose role may not write the
+    /// facility's responses is refused with [`Error::Forbidden`].
+    pub async fn answer(
+        &self,
+        questionnaire: QuestionnaireId,
+        facility: FacilityId,
+        response: Option<ResponseId>,
+        sets: &[(String, String)],
+    ) -> Result<ResponseId> {
+        let request = AnswerRequest {
+            questionnaire,
+            facility,
+            response,
+            sets,
+            answered_at: self.clock.now_rfc3339()?,
+        };
+        let mut tx = self.store.begin_local().await?;
+        let id = responses::answer(&mut tx, request).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A response as this replica holds it: the merged answers, conflicts, score, the
+    /// office's review, and the server's rejections of this phone's answers to it.
+    /// [`Error::NotFound`] when the replica does not hold it.
+    pub async fn response(&self, id: ResponseId) -> Result<LocalResponse> {
+        let stored =
+            self.store.response(id).await?.ok_or_else(|| {
+                Error::NotFound(format!("response {id} is unknown to this replica"))
+            })?;
+        Ok(LocalResponse::of(id, stored))
+    }
+
     /// Pushes the outbox and pulls the server's changes. Without network it fails with
-    /// [`Error::Offline`] and everything unsent stays queued.
+    /// [`Error::Offline`] and everything unsent stays queued. Ops the server acknowledges but
+    /// refuses are recorded with their response (see [`Device::response`]) as they leave the
+    /// outbox.
     pub async fn sync(&self) -> Result<SyncReport> {
         let _guard = self.sync_lock.lock().await;
-        sync::run(
-            &self.store,
-            &self.client,
-            self.options.push_batch,
-            self.options.pull_limit,
-        )
+        sync::run(sync::Plan {
+            store: &self.store,
+            client: &self.client,
+            clock: self.clock,
+            push_batch: self.options.push_batch,
+            pull_limit: self.options.pull_limit,
+        })
         .await
     }
 
-    /// The canonical hash of every document and scan this replica holds; equal on two
+    /// The canonical hash of every document and fact this replica holds; equal on two
     /// replicas exactly when they hold the same state.
     pub async fn state_hash(&self) -> Result<String> {
         self.store.state_hash().await
@@ -193,7 +320,9 @@ impl Device {
         self.store.outbox_len().await
     }
 
-    /// How many distinct people this replica knows were scanned into `event`.
+    /// How many distinct people this replica knows were scanned into `event`, by scans that
+    /// were not annulled. A scan of a ticket whose registration was unknown counts by the
+    /// registration's person once it is known, else by the registration.
     pub async fn local_attendance(&self, event: EventId) -> Result<u64> {
         self.store.attendance(event).await
     }
@@ -202,6 +331,7 @@ impl Device {
     pub async fn status(&self) -> Result<Status> {
         let enrolled = self.store.enrolled().await?;
         let outbox = self.store.outbox_len().await?;
+        let ticket_keys = self.store.ticket_key_count().await?;
         Ok(match enrolled {
             Some(me) => Status {
                 enrolled: true,
@@ -213,6 +343,7 @@ impl Device {
                 outbox,
                 next_seq: Some(me.next_seq),
                 cursor: me.cursor,
+                ticket_keys,
             },
             None => Status {
                 enrolled: false,
@@ -224,46 +355,54 @@ impl Device {
                 outbox,
                 next_seq: None,
                 cursor: String::new(),
+                ticket_keys,
             },
         })
     }
 }
 
+/// The person a walk-in creates.
+struct NewPerson<'a> {
+    name: &'a str,
+    facility: Option<FacilityId>,
+    cp_staff: bool,
+}
+
+/// Who scanned, and when.
+struct ScanMeta {
+    operator: Option<String>,
+    scanned_at_ms: i64,
+}
+
 async fn add_walk_in(
     tx: &mut LocalTx,
     event: EventId,
-    name: &str,
-    facility: Option<FacilityId>,
-    cp_staff: bool,
-    scanned_at_ms: i64,
+    person: NewPerson<'_>,
+    scan: ScanMeta,
 ) -> Result<WalkIn> {
-    let scope = facility.map_or(Scope::Staff, Scope::Facility);
-    let principal = tx.principal();
+    let scope = person.facility.map_or(Scope::Staff, Scope::Facility);
     for kind in [
         RecordKind::Person,
         RecordKind::Registration,
         RecordKind::Scan,
     ] {
-        if !principal.may_write(kind, scope) {
-            return Err(Error::Forbidden(format!(
-                "a {} device may not create a {kind} record",
-                principal.role
-            )));
-        }
+        require_write(tx, kind, scope)?;
     }
     let walk_in = WalkIn {
         person_id: PersonId::new(),
         registration_id: RegistrationId::new(),
         scan_id: ScanId::new(),
     };
-    let facility = facility.map_or(serde_json::Value::Null, |id| json!(id.to_string()));
+    let facility = person
+        .facility
+        .map_or(serde_json::Value::Null, |id| json!(id.to_string()));
     tx.set_fields(
         RecordKind::Person,
         walk_in.person_id.0,
         vec![
-            ("name", json!(name.trim())),
+            ("name", json!(person.name.trim())),
             ("facility_id", facility),
-            ("cp_staff", json!(cp_staff)),
+            ("cp_staff", json!(person.cp_staff)),
         ],
     )
     .await?;
@@ -281,18 +420,13 @@ async fn add_walk_in(
         ScanFact {
             event,
             registration: walk_in.registration_id,
-            person: walk_in.person_id,
-            scanned_at_ms,
+            person: Some(walk_in.person_id),
+            operator: scan.operator,
+            scanned_at_ms: scan.scanned_at_ms,
             status: ScanStatus::Ok,
             walk_in: true,
         },
     )
     .await?;
     Ok(walk_in)
-}
-
-/// The phone's clock in milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
-    let ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-    i64::try_from(ms).unwrap_or(i64::MAX)
 }

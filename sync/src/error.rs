@@ -20,6 +20,12 @@ pub enum Error {
     /// A value given by the caller is not acceptable (empty name, bad server address, …).
     #[error("invalid value: {0}")]
     Invalid(String),
+    /// The replica does not hold the record named (it may not have been pulled yet).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The record is in a state that refuses the action (a scan already annulled).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// This device's role may not do that.
     #[error("not allowed for this device: {0}")]
     Forbidden(String),
@@ -66,6 +72,8 @@ impl Error {
             Self::NotEnrolled => "not_enrolled",
             Self::PendingOps { .. } => "pending_ops",
             Self::Invalid(_) => "invalid",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
             Self::Forbidden(_) => "forbidden",
             Self::Offline(_) => "offline",
             Self::Server { .. } => "server",

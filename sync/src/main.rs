@@ -1,12 +1,13 @@
 //! `sachhon-device`: the reference field client, one phone per `--home` directory.
 //!
 //! Every command prints exactly one JSON object on standard output. Exit 0 on success; 1 when
-//! the command was understood but refused or failed (`{"error", "detail"}`); 2 on usage errors
+//! the command was understood but refused or failed (`{"error", "detail"}`), or when a scan's
+//! verdict turns the person away (the verdict is printed as on success); 2 on usage errors
 //! (`{"error": "usage", "detail"}`, with clap's message on standard error too).
 
 use clap::{Parser, Subcommand};
-use sachhon_shared::{EventId, FacilityId};
-use sachhon_sync::{Device, Error};
+use sachhon_shared::{EventId, FacilityId, QuestionnaireId, ResponseId, ScanId};
+use sachhon_sync::{Device, Error, Options};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,16 @@ struct Cli {
     /// The phone's home directory, holding its replica (created if missing).
     #[arg(long, value_name = "DIR", global = true)]
     home: Option<PathBuf>,
+    /// For testing: milliseconds added to this phone's clock (scan times and the device time
+    /// sent to the server), to play a phone whose clock is wrong.
+    #[arg(
+        long,
+        value_name = "N",
+        global = true,
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    clock_offset_ms: i64,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +46,27 @@ enum Command {
     },
     /// Pushes queued changes and pulls the server's.
     Sync,
+    /// Checks a badge into an event (offline): prints the verdict; exit 1 unless admitted.
+    Scan {
+        /// The event being checked into.
+        #[arg(long, value_name = "EVENT_ID")]
+        event: EventId,
+        /// The ticket text the QR code carries.
+        #[arg(long, value_name = "PAYLOAD")]
+        qr: String,
+        /// Who operates the phone.
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
+    },
+    /// Annuls a scan (offline): it no longer counts.
+    Annul {
+        /// The scan to annul.
+        #[arg(long, value_name = "ID")]
+        scan: ScanId,
+        /// Why, in the operator's words.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// Registers a walk-in and checks them into an event (offline).
     WalkIn {
         /// The event.
@@ -49,6 +81,9 @@ enum Command {
         /// The person is dedicated cleaner-production staff.
         #[arg(long)]
         cp_staff: bool,
+        /// Who operates the phone.
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
     },
     /// Makes N walk-ins offline in one go, exactly as N walk-in commands would.
     Simulate {
@@ -59,10 +94,59 @@ enum Command {
         #[arg(long, value_name = "N")]
         walk_ins: usize,
     },
+    /// Answers a questionnaire for a facility (offline): starts a new response on the newest
+    /// version held, or adds answers to a response with --response. One invalid value refuses
+    /// them all.
+    Answer {
+        /// The questionnaire.
+        #[arg(long, value_name = "Q_ID")]
+        questionnaire: QuestionnaireId,
+        /// The facility answering.
+        #[arg(long, value_name = "FACILITY_ID")]
+        facility: FacilityId,
+        /// The response to add answers to; without it a new response is started.
+        #[arg(long, value_name = "RESPONSE_ID")]
+        response: Option<ResponseId>,
+        /// An answer, as typed: `knows_cp=yes`, `topics=energy,water`, `applies_cp=true`,
+        /// `savings_pct=12`. Repeat for several questions.
+        #[arg(
+            long = "set",
+            value_name = "KEY=VALUE",
+            value_parser = parse_set,
+            required = true
+        )]
+        sets: Vec<(String, String)>,
+    },
+    /// Shows a record as this replica holds it.
+    Show {
+        #[command(subcommand)]
+        record: Show,
+    },
     /// Prints the canonical hash of the replica's state.
     StateHash,
-    /// Prints the enrolment and the number of queued ops.
+    /// Prints the enrolment, the number of queued ops and of ticket keys.
     Status,
+}
+
+#[derive(Subcommand)]
+enum Show {
+    /// A questionnaire response: answers, conflicts, score, review, and the server's
+    /// rejections of this phone's answers. Exit 1 when the replica does not hold it.
+    Response {
+        /// The response.
+        #[arg(value_name = "RESPONSE_ID")]
+        id: ResponseId,
+    },
+}
+
+/// Reads `--set KEY=VALUE` (the value may be empty or hold `=`; the key may not be empty).
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -79,10 +163,18 @@ async fn main() -> ExitCode {
     let Some(home) = cli.home else {
         return usage("the argument '--home <DIR>' is required", None);
     };
-    match run(home, cli.command).await {
-        Ok(output) => {
-            println!("{output}");
-            ExitCode::SUCCESS
+    let options = Options {
+        clock_offset_ms: cli.clock_offset_ms,
+        ..Options::default()
+    };
+    match run(home, options, cli.command).await {
+        Ok(Output { json, refused }) => {
+            println!("{json}");
+            if refused {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(error) => {
             let mut output = json!({"error": error.code(), "detail": error.to_string()});
@@ -95,8 +187,29 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(home: PathBuf, command: Command) -> Result<Value, Error> {
-    let device = Device::open(&home).await?;
+/// What a command printed, and whether it was a refusal (exit 1) all the same.
+struct Output {
+    json: Value,
+    refused: bool,
+}
+
+impl From<Value> for Output {
+    fn from(json: Value) -> Self {
+        Self {
+            json,
+            refused: false,
+        }
+    }
+}
+
+async fn run(home: PathBuf, options: Options, command: Command) -> Result<Output, Error> {
+    let device = Device::open_with(&home, options).await?;
+    let output = execute(&device, command).await;
+    device.close().await;
+    output
+}
+
+async fn execute(device: &Device, command: Command) -> Result<Output, Error> {
     let output = match command {
         Command::Enroll { server, token } => {
             let enrolment = device.enroll(&server, &token).await?;
@@ -108,21 +221,51 @@ async fn run(home: PathBuf, command: Command) -> Result<Value, Error> {
             })
         }
         Command::Sync => json!(device.sync().await?),
+        Command::Scan {
+            event,
+            qr,
+            operator,
+        } => {
+            let result = device.scan(event, &qr, operator.as_deref()).await?;
+            return Ok(Output {
+                json: json!(result),
+                refused: !result.admitted(),
+            });
+        }
+        Command::Annul { scan, reason } => json!(device.annul(scan, reason.as_deref()).await?),
         Command::WalkIn {
             event,
             name,
             facility,
             cp_staff,
-        } => json!(device.walk_in(event, &name, facility, cp_staff).await?),
+            operator,
+        } => json!(
+            device
+                .walk_in_by(event, &name, facility, cp_staff, operator.as_deref())
+                .await?
+        ),
         Command::Simulate { event, walk_ins } => {
             let made = device.simulate(event, walk_ins).await?;
             json!({"walk_ins": made.len(), "event_id": event})
         }
+        Command::Answer {
+            questionnaire,
+            facility,
+            response,
+            sets,
+        } => {
+            let id = device
+                .answer(questionnaire, facility, response, &sets)
+                .await?;
+            json!({"response_id": id})
+        }
+        Command::Show {
+            record: Show::Response { id },
+        } => json!(device.response(id).await?),
         Command::StateHash => json!({"state_hash": device.state_hash().await?}),
         Command::Status => json!(device.status().await?),
     };
-    device.close().await;
-    Ok(output)
+    Ok(output.into())
 }
 
 /// A usage error: one JSON object on standard output, clap's message on standard error, exit 2.
@@ -135,4 +278,78 @@ fn usage(detail: &str, error: Option<&clap::Error>) -> ExitCode {
         None => eprintln!("error: {detail}"),
     }
     ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_read_as_key_and_value() {
+        assert_eq!(
+            parse_set(" topics =energy,water"),
+            Ok(("topics".to_string(), "energy,water".to_string()))
+        );
+        assert_eq!(
+            parse_set("notes=a=b"),
+            Ok(("notes".to_string(), "a=b".to_string()))
+        );
+        assert_eq!(
+            parse_set("notes="),
+            Ok(("notes".to_string(), String::new()))
+        );
+        assert!(parse_set("=yes").is_err());
+        assert!(parse_set("knows_cp").is_err());
+    }
+
+    #[test]
+    fn answer_and_show_response_parse() {
+        let (q, f, r) = (QuestionnaireId::new(), FacilityId::new(), ResponseId::new());
+        let cli = Cli::try_parse_from([
+            "sachhon-device",
+            "--home",
+            "/tmp/x",
+            "answer",
+            "--questionnaire",
+            &q.to_string(),
+            "--facility",
+            &f.to_string(),
+            "--response",
+            &r.to_string(),
+            "--set",
+            "knows_cp=yes",
+            "--set",
+            "topics=energy,water",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::Answer {
+                questionnaire,
+                facility,
+                response,
+                sets,
+            } => {
+                assert_eq!((questionnaire, facility, response), (q, f, Some(r)));
+                assert_eq!(sets.len(), 2);
+            }
+            _ => panic!("expected answer"),
+        }
+        let no_answer = Cli::try_parse_from([
+            "sachhon-device",
+            "answer",
+            "--questionnaire",
+            &q.to_string(),
+            "--facility",
+            &f.to_string(),
+        ]);
+        assert!(no_answer.is_err());
+        let show = Cli::try_parse_from(["sachhon-device", "show", "response", &r.to_string()])
+            .expect("parses");
+        assert!(matches!(
+            show.command,
+            Command::Show {
+                record: Show::Response { id }
+            } if id == r
+        ));
+    }
 }

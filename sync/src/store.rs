@@ -1,20 +1,29 @@
-//! The local replica in SQLite: the enrolment, document states, scan facts, the registrations
-//! projection and the outbox of local ops.
+//! The local replica in SQLite: the enrolment, document states, scan and annulment facts
+//! (`facts`), published questionnaires and the server's rejections (`questionnaires`), the
+//! ticket key ring, the registrations projection and the outbox of local ops.
 //!
 //! Every public method is one transaction, so a crash leaves either all of an action or none
 //! of it. Writers begin with `BEGIN IMMEDIATE`: a read-then-write transaction must not lose
 //! its snapshot to another writer half way (SQLite would fail it instead of waiting).
 
+mod facts;
+mod questionnaires;
+
 use crate::error::{Error, Result};
-use sachhon_shared::authority::{Principal, Role};
+use crate::responses::RejectedOp;
+use facts::Origin;
+pub(crate) use facts::{KnownRegistration, KnownScan};
+use sachhon_shared::authority::{Principal, Role, Scope};
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::hash::StateHasher;
-use sachhon_shared::op::ScanStatus;
+use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::{self, DocFields};
 use sachhon_shared::replica::apply_fields;
-use sachhon_shared::wire::{self, Enrolment};
+use sachhon_shared::ticket::TicketKey;
+use sachhon_shared::wire::{self, Enrolment, Rejection};
 use sachhon_shared::{
-    ActorId, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, RecordKind, ScanFact,
+    ActorId, Annulment, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, PersonId,
+    Publication, QuestionnaireId, RecordKind, RegistrationId, ResponseId, ScanFact, ScanId,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -117,9 +126,9 @@ impl Store {
         self.enrolled().await?.ok_or(Error::NotEnrolled)
     }
 
-    /// Records a new enrolment: a new actor whose ops start at 1, and a pull from the
-    /// beginning (the new role may see other records). Refused while the outbox holds ops of
-    /// the previous actor: they would never be sent.
+    /// Records a new enrolment: a new actor whose ops start at 1, a pull from the beginning
+    /// (the new role may see other records) and the enrolment's ticket key ring. Refused while
+    /// the outbox holds ops of the previous actor: they would never be sent.
     pub async fn install(&self, server_url: &str, enrolment: &Enrolment) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let outbox = count_outbox(&mut tx).await?;
@@ -139,6 +148,7 @@ impl Store {
         .bind(enrolment.facility_id.map(|id| id.to_string()))
         .execute(&mut *tx)
         .await?;
+        facts::replace_ticket_keys(&mut tx, &enrolment.ticket_keys).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -176,26 +186,55 @@ impl Store {
         Ok((ops, enrolled.next_seq))
     }
 
-    /// Drops the outbox ops up to and including `seq` (the server holds them durably).
-    /// Returns how many were dropped.
-    pub async fn drop_through(&self, seq: u64) -> Result<u64> {
-        let result = sqlx::query("DELETE FROM outbox WHERE seq <= ?")
+    /// Drops the outbox ops up to and including `seq` (the server holds them durably) and
+    /// records the server's `rejected` ops, in one transaction: an op the server refused
+    /// leaves the outbox only with its rejection kept. `received_at_ms` is the device's clock.
+    pub async fn acknowledge(
+        &self,
+        seq: u64,
+        rejected: &[Rejection],
+        received_at_ms: i64,
+    ) -> Result<Acknowledged> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rejected = questionnaires::insert_rejections(&mut tx, rejected, received_at_ms).await?;
+        let dropped = sqlx::query("DELETE FROM outbox WHERE seq <= ?")
             .bind(to_i64(seq)?)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Acknowledged { dropped, rejected })
     }
 
-    /// Applies one pulled page and moves the cursor to `next`, in one transaction.
-    /// Idempotent: an op applied before changes nothing.
-    pub async fn apply_page(&self, ops: &[Op], next: &str) -> Result<()> {
+    /// Applies one pulled page and moves the cursor to `next`, in one transaction; a
+    /// non-empty `ticket_keys` replaces the key ring. Idempotent: an op applied before
+    /// changes nothing.
+    pub async fn apply_page(
+        &self,
+        ops: &[Op],
+        next: &str,
+        ticket_keys: &[TicketKey],
+    ) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Load each document once per page, apply every op for it, write it once.
         let mut docs: HashMap<(RecordKind, Uuid), Doc> = HashMap::new();
         for op in ops {
             match &op.change {
                 Change::Scan(fact) => {
-                    insert_scan(&mut tx, op.record, fact, op.actor, true).await?;
+                    facts::insert_scan(&mut tx, op.record, fact, op.actor, Origin::Pulled).await?;
+                }
+                Change::Annul(annulment) => {
+                    facts::insert_annulment(
+                        &mut tx,
+                        op.record,
+                        annulment,
+                        op.actor,
+                        Origin::Pulled,
+                    )
+                    .await?;
+                }
+                Change::Publish(publication) => {
+                    questionnaires::insert_publication(&mut tx, op.record, publication).await?;
                 }
                 change @ Change::Fields(_) => {
                     let doc = match docs.entry((op.kind, op.record)) {
@@ -212,6 +251,9 @@ impl Store {
         for ((kind, id), doc) in &docs {
             save_doc(&mut tx, *kind, *id, doc).await?;
         }
+        if !ticket_keys.is_empty() {
+            facts::replace_ticket_keys(&mut tx, ticket_keys).await?;
+        }
         let updated = sqlx::query("UPDATE device SET cursor = ? WHERE id = 1")
             .bind(next)
             .execute(&mut *tx)
@@ -223,7 +265,7 @@ impl Store {
         Ok(())
     }
 
-    /// The canonical hash of every document and scan held.
+    /// The canonical hash of every document, scan, annulment and publication held.
     pub async fn state_hash(&self) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let mut hasher = StateHasher::new();
@@ -238,37 +280,59 @@ impl Store {
             let doc = Doc::from_bytes(&state).map_err(|e| Error::Corrupt(e.to_string()))?;
             hasher.add_doc(kind, id, &doc);
         }
-        let scans = sqlx::query(
-            "SELECT id, event_id, registration_id, person_id, scanned_at_ms, status, walk_in \
-             FROM scans",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let scans = facts::scans(&mut tx).await?;
+        let annulments = facts::annulments(&mut tx).await?;
+        let publications = questionnaires::publications(&mut tx).await?;
         tx.commit().await?;
-        for row in scans {
-            let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
-            let status: String = row.try_get("status")?;
-            let fact = ScanFact {
-                event: parse_uuid(&row.try_get::<String, _>("event_id")?)?.into(),
-                registration: parse_uuid(&row.try_get::<String, _>("registration_id")?)?.into(),
-                person: parse_uuid(&row.try_get::<String, _>("person_id")?)?.into(),
-                scanned_at_ms: row.try_get("scanned_at_ms")?,
-                status: parse_status(&status)?,
-                walk_in: row.try_get("walk_in")?,
-            };
-            hasher.add_scan(id, &fact);
+        for (id, fact) in &scans {
+            hasher.add_scan(*id, fact);
+        }
+        for (id, annulment) in &annulments {
+            hasher.add_annulment(*id, annulment);
+        }
+        for (id, publication) in &publications {
+            hasher.add_publication(*id, publication);
         }
         Ok(hasher.finish())
     }
 
-    /// How many distinct people this replica has seen scanned into `event`.
+    /// A response document with the questionnaire version it was started on (when held) and
+    /// the server's rejections of this phone's ops on it; `None` when the replica does not
+    /// hold the response.
+    pub async fn response(&self, id: ResponseId) -> Result<Option<StoredResponse>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(doc) = load_doc(&mut tx, RecordKind::Response, id.0)
+            .await?
+            .filter(|doc| !doc.is_empty())
+        else {
+            return Ok(None);
+        };
+        let publication = match response_version(&doc) {
+            Some((questionnaire, version)) => {
+                questionnaires::publication(&mut tx, questionnaire, version).await?
+            }
+            None => None,
+        };
+        let rejected = questionnaires::rejections_of(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Some(StoredResponse {
+            doc,
+            publication,
+            rejected,
+        }))
+    }
+
+    /// How many distinct people this replica has seen scanned into `event` by scans that
+    /// were not annulled.
     pub async fn attendance(&self, event: EventId) -> Result<u64> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(DISTINCT person_id) FROM scans WHERE event_id = ?")
-                .bind(event.to_string())
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        let mut conn = self.pool.acquire().await?;
+        facts::attendance(&mut conn, event).await
+    }
+
+    /// How many ticket keys the ring holds, retired ones included.
+    pub async fn ticket_key_count(&self) -> Result<u64> {
+        let mut conn = self.pool.acquire().await?;
+        facts::count_ticket_keys(&mut conn).await
     }
 
     /// Begins a local action: one write transaction that derives ops as this device's actor.
@@ -277,6 +341,26 @@ impl Store {
         let enrolled = read_enrolled(&mut tx).await?.ok_or(Error::NotEnrolled)?;
         Ok(LocalTx { tx, enrolled })
     }
+}
+
+/// What an acknowledgement changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Acknowledged {
+    /// Ops dropped from the outbox.
+    pub dropped: u64,
+    /// Rejections newly recorded.
+    pub rejected: u64,
+}
+
+/// A response as the replica holds it.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredResponse {
+    /// The merged document.
+    pub doc: Doc,
+    /// The questionnaire version it was started on, when the replica holds it.
+    pub publication: Option<Publication>,
+    /// The server's rejections of this phone's ops on it.
+    pub rejected: Vec<RejectedOp>,
 }
 
 /// One local action in progress: edits are applied to the replica and queued in the outbox
@@ -311,8 +395,76 @@ impl LocalTx {
 
     /// Records a new scan fact and queues it.
     pub async fn add_scan(&mut self, id: Uuid, fact: ScanFact) -> Result<()> {
-        insert_scan(&mut self.tx, id, &fact, self.enrolled.actor_id, false).await?;
+        let actor = self.enrolled.actor_id;
+        facts::insert_scan(&mut self.tx, id, &fact, actor, Origin::Local).await?;
         self.enqueue(RecordKind::Scan, id, Change::Scan(fact)).await
+    }
+
+    /// Records a new annulment fact and queues it.
+    pub async fn add_annulment(&mut self, id: Uuid, annulment: Annulment) -> Result<()> {
+        let actor = self.enrolled.actor_id;
+        facts::insert_annulment(&mut self.tx, id, &annulment, actor, Origin::Local).await?;
+        self.enqueue(RecordKind::Annulment, id, Change::Annul(annulment))
+            .await
+    }
+
+    /// The ticket key ring.
+    pub async fn ticket_keys(&mut self) -> Result<Vec<TicketKey>> {
+        facts::ticket_keys(&mut self.tx).await
+    }
+
+    /// What the replica knows of a registration.
+    pub async fn registration(&mut self, id: RegistrationId) -> Result<Option<KnownRegistration>> {
+        facts::registration(&mut self.tx, id).await
+    }
+
+    /// Whether a scan that still counts admitted `registration` or `person` to `event`.
+    pub async fn already_scanned(
+        &mut self,
+        event: EventId,
+        registration: RegistrationId,
+        person: Option<PersonId>,
+    ) -> Result<bool> {
+        facts::already_scanned(&mut self.tx, event, registration, person).await
+    }
+
+    /// What the replica knows of a scan.
+    pub async fn scan(&mut self, id: ScanId) -> Result<Option<KnownScan>> {
+        facts::scan(&mut self.tx, id).await
+    }
+
+    /// A document, if the replica holds it.
+    pub async fn doc(&mut self, kind: RecordKind, id: Uuid) -> Result<Option<Doc>> {
+        load_doc(&mut self.tx, kind, id).await
+    }
+
+    /// The newest version of `questionnaire` this replica holds.
+    pub async fn newest_publication(
+        &mut self,
+        questionnaire: QuestionnaireId,
+    ) -> Result<Option<Publication>> {
+        questionnaires::newest_publication(&mut self.tx, questionnaire).await
+    }
+
+    /// Version `version` of `questionnaire`, if this replica holds it.
+    pub async fn publication(
+        &mut self,
+        questionnaire: QuestionnaireId,
+        version: u64,
+    ) -> Result<Option<Publication>> {
+        questionnaires::publication(&mut self.tx, questionnaire, version).await
+    }
+
+    /// The scope of records about `person`: their facility's when the replica knows it,
+    /// otherwise programme staff's.
+    pub async fn person_scope(&mut self, person: Option<PersonId>) -> Result<Scope> {
+        let Some(person) = person else {
+            return Ok(Scope::Staff);
+        };
+        let doc = load_doc(&mut self.tx, RecordKind::Person, person.0).await?;
+        Ok(doc
+            .and_then(|doc| doc.id("facility_id"))
+            .map_or(Scope::Staff, |id| Scope::Facility(id.into())))
     }
 
     async fn enqueue(&mut self, kind: RecordKind, record: Uuid, change: Change) -> Result<()> {
@@ -331,6 +483,12 @@ impl LocalTx {
             .execute(&mut *self.tx)
             .await?;
         self.enrolled.next_seq += 1;
+        Ok(())
+    }
+
+    /// Abandons the action: nothing of it is kept.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
         Ok(())
     }
 
@@ -370,6 +528,13 @@ async fn read_enrolled(conn: &mut SqliteConnection) -> Result<Option<Enrolled>> 
             .map_err(|_| Error::Corrupt(format!("next_seq {next_seq}")))?,
         cursor: row.try_get("cursor")?,
     }))
+}
+
+/// The questionnaire and version a response document was started on.
+pub(crate) fn response_version(doc: &Doc) -> Option<(QuestionnaireId, u64)> {
+    let questionnaire = doc.id(meta::QUESTIONNAIRE)?;
+    let version = doc.value(meta::VERSION)?.as_u64()?;
+    Some((questionnaire.into(), version))
 }
 
 async fn count_outbox(conn: &mut SqliteConnection) -> Result<u64> {
@@ -412,13 +577,14 @@ async fn save_doc(
     if kind == RecordKind::Registration {
         if let (Some(event), Some(person)) = (doc.id("event_id"), doc.id("person_id")) {
             sqlx::query(
-                "INSERT INTO registrations (id, event_id, person_id) VALUES (?, ?, ?) \
+                "INSERT INTO registrations (id, event_id, person_id, revoked) VALUES (?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET event_id = excluded.event_id, \
-                 person_id = excluded.person_id",
+                 person_id = excluded.person_id, revoked = excluded.revoked",
             )
             .bind(id.to_string())
             .bind(event.to_string())
             .bind(person.to_string())
+            .bind(doc.flag("revoked"))
             .execute(&mut *conn)
             .await?;
         }
@@ -426,45 +592,8 @@ async fn save_doc(
     Ok(())
 }
 
-async fn insert_scan(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    fact: &ScanFact,
-    actor: ActorId,
-    or_ignore: bool,
-) -> Result<()> {
-    let sql = if or_ignore {
-        "INSERT OR IGNORE INTO scans \
-         (id, event_id, registration_id, person_id, scanned_at_ms, status, walk_in, actor_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    } else {
-        "INSERT INTO scans \
-         (id, event_id, registration_id, person_id, scanned_at_ms, status, walk_in, actor_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    };
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .bind(fact.event.to_string())
-        .bind(fact.registration.to_string())
-        .bind(fact.person.to_string())
-        .bind(fact.scanned_at_ms)
-        .bind(fact.status.as_str())
-        .bind(fact.walk_in)
-        .bind(actor.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 fn parse_uuid(text: &str) -> Result<Uuid> {
     Uuid::parse_str(text).map_err(|e| Error::Corrupt(format!("id {text:?}: {e}")))
-}
-
-fn parse_status(text: &str) -> Result<ScanStatus> {
-    [ScanStatus::Ok, ScanStatus::Duplicate]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-        .ok_or_else(|| Error::Corrupt(format!("scan status {text:?}")))
 }
 
 fn to_i64(seq: u64) -> Result<i64> {

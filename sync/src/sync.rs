@@ -3,11 +3,14 @@
 //! The decisions (what an acknowledgement or a gap means for the outbox) are pure functions,
 //! [`after_ack`] and [`after_gap`], tested without a network; [`run`] is the loop around them.
 //! Every answer either makes progress or ends the sync with an error, so the loop never spins.
+//! Ops the server acknowledged but refused one by one (an acknowledgement's `rejected`) are
+//! recorded in the transaction that drops them from the outbox.
 
 use crate::client::{Client, PushOutcome};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::Store;
-use sachhon_shared::wire::PushAck;
+use sachhon_shared::wire::{PushAck, Rejection};
 use serde::Serialize;
 
 /// The most ops one push carries (the server refuses larger batches).
@@ -20,33 +23,52 @@ pub struct SyncReport {
     pub pushed: u64,
     /// Ops received from the server and applied.
     pub pulled: u64,
+    /// Pushed ops the server acknowledged but refused (an invalid answer), now recorded
+    /// with the response they changed.
+    pub rejected: u64,
+}
+
+/// How to sync: where to, and in what sizes.
+pub(crate) struct Plan<'a> {
+    /// The replica.
+    pub store: &'a Store,
+    /// The transport.
+    pub client: &'a Client,
+    /// The device's clock, for the time a rejection was received.
+    pub clock: Clock,
+    /// The most ops per push.
+    pub push_batch: usize,
+    /// The most ops per pull page asked for.
+    pub pull_limit: u32,
 }
 
 /// Pushes the whole outbox, then pulls until the server has nothing more.
-pub(crate) async fn run(
-    store: &Store,
-    client: &Client,
-    push_batch: usize,
-    pull_limit: u32,
-) -> Result<SyncReport> {
-    let pushed = push_all(store, client, push_batch).await?;
-    let pulled = pull_all(store, client, pull_limit).await?;
-    Ok(SyncReport { pushed, pulled })
+pub(crate) async fn run(plan: Plan<'_>) -> Result<SyncReport> {
+    let (pushed, rejected) = push_all(&plan).await?;
+    let pulled = pull_all(plan.store, plan.client, plan.pull_limit).await?;
+    Ok(SyncReport {
+        pushed,
+        pulled,
+        rejected,
+    })
 }
 
-async fn push_all(store: &Store, client: &Client, max_batch: usize) -> Result<u64> {
+/// Pushes the outbox in batches; returns how many ops left it and how many rejections
+/// were recorded.
+async fn push_all(plan: &Plan<'_>) -> Result<(u64, u64)> {
+    let (store, client) = (plan.store, plan.client);
     let me = store.require_enrolled().await?;
-    let mut limit = max_batch.clamp(1, MAX_PUSH_BATCH);
-    let mut pushed = 0;
+    let mut limit = plan.push_batch.clamp(1, MAX_PUSH_BATCH);
+    let (mut pushed, mut rejected) = (0, 0);
     loop {
         let (batch, next_seq) = store.outbox_head(limit).await?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-            return Ok(pushed);
+            return Ok((pushed, rejected));
         };
         let (first, count) = (first.seq, last.seq - first.seq + 1);
-        let through = match client.push(&me.server_url, &me.access_token, batch).await? {
-            PushOutcome::Acked(ack) => after_ack(first, next_seq, ack)?,
-            PushOutcome::Gap { expected } => after_gap(first, next_seq, expected)?,
+        let (through, refused) = match client.push(&me.server_url, &me.access_token, batch).await? {
+            PushOutcome::Acked(ack) => (after_ack(first, next_seq, &ack)?, ack.rejected),
+            PushOutcome::Gap { expected } => (after_gap(first, next_seq, expected)?, Vec::new()),
             PushOutcome::TooLarge if count > 1 => {
                 limit = usize::try_from(count / 2).unwrap_or(1).max(1);
                 continue;
@@ -59,7 +81,11 @@ async fn push_all(store: &Store, client: &Client, max_batch: usize) -> Result<u6
                 })
             }
         };
-        pushed += store.drop_through(through).await?;
+        let done = store
+            .acknowledge(through, &refused, plan.clock.now_ms())
+            .await?;
+        pushed += done.dropped;
+        rejected += done.rejected;
     }
 }
 
@@ -73,7 +99,9 @@ async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
             .await?;
         let progressed = !page.ops.is_empty() || page.next != cursor;
         pulled += page.ops.len() as u64;
-        store.apply_page(&page.ops, &page.next).await?;
+        store
+            .apply_page(&page.ops, &page.next, &page.ticket_keys)
+            .await?;
         cursor = page.next;
         if !page.more {
             return Ok(pulled);
@@ -87,8 +115,9 @@ async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
 }
 
 /// After an acknowledgement of a batch starting at `first`: the outbox ops to drop, through
-/// the returned seq. `next_seq` is the seq the next local op will take.
-pub(crate) fn after_ack(first: u64, next_seq: u64, ack: PushAck) -> Result<u64> {
+/// the returned seq. `next_seq` is the seq the next local op will take. Every rejection must
+/// name an op of the batch that the acknowledgement covers.
+pub(crate) fn after_ack(first: u64, next_seq: u64, ack: &PushAck) -> Result<u64> {
     if ack.acked_through >= next_seq {
         // Our later ops would be taken for replays and silently dropped.
         return Err(Error::Unrecoverable(format!(
@@ -103,7 +132,21 @@ pub(crate) fn after_ack(first: u64, next_seq: u64, ack: PushAck) -> Result<u64> 
             ack.acked_through
         )));
     }
+    if let Some(stray) = ack
+        .rejected
+        .iter()
+        .find(|r| !(first..=ack.acked_through).contains(&r.seq))
+    {
+        return Err(stray_rejection(stray, first, ack.acked_through));
+    }
     Ok(ack.acked_through)
+}
+
+fn stray_rejection(rejection: &Rejection, first: u64, through: u64) -> Error {
+    Error::Protocol(format!(
+        "the server rejects op {} but acknowledged ops {first} through {through}",
+        rejection.seq
+    ))
 }
 
 /// After a gap answer (`expected` is the seq the server wants next) to a batch starting at
@@ -134,26 +177,55 @@ pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<u64>
 mod tests {
     use super::*;
 
+    use sachhon_shared::OpId;
+
     fn ack(acked_through: u64) -> PushAck {
         PushAck {
             acked_through,
             applied: 0,
+            rejected: Vec::new(),
+        }
+    }
+
+    fn rejecting(acked_through: u64, seq: u64) -> PushAck {
+        PushAck {
+            rejected: vec![Rejection {
+                seq,
+                op_id: OpId::new(),
+                record: uuid::Uuid::now_v7(),
+                field: "savings_pct".into(),
+                message: "out of range".into(),
+            }],
+            ..ack(acked_through)
         }
     }
 
     #[test]
     fn an_ack_drops_what_it_covers() {
-        assert_eq!(after_ack(1, 301, ack(300)).ok(), Some(300));
+        assert_eq!(after_ack(1, 301, &ack(300)).ok(), Some(300));
         // A partial acknowledgement is still progress.
-        assert_eq!(after_ack(1, 301, ack(1)).ok(), Some(1));
+        assert_eq!(after_ack(1, 301, &ack(1)).ok(), Some(1));
+        assert_eq!(after_ack(1, 301, &rejecting(300, 7)).ok(), Some(300));
     }
 
     #[test]
     fn an_ack_without_progress_or_beyond_our_ops_is_an_error() {
-        assert!(matches!(after_ack(5, 10, ack(4)), Err(Error::Protocol(_))));
+        assert!(matches!(after_ack(5, 10, &ack(4)), Err(Error::Protocol(_))));
         assert!(matches!(
-            after_ack(5, 10, ack(10)),
+            after_ack(5, 10, &ack(10)),
             Err(Error::Unrecoverable(_))
+        ));
+    }
+
+    #[test]
+    fn a_rejection_outside_the_acknowledged_ops_is_an_error() {
+        assert!(matches!(
+            after_ack(5, 10, &rejecting(7, 8)),
+            Err(Error::Protocol(_))
+        ));
+        assert!(matches!(
+            after_ack(5, 10, &rejecting(7, 4)),
+            Err(Error::Protocol(_))
         ));
     }
 

@@ -1,6 +1,7 @@
 //! A small in-process sync server that follows the protocol's rules with the shared
 //! [`Replica`], plus knobs to misbehave: lose acknowledgements, refuse large bodies, answer
-//! replays with a gap.
+//! replays with a gap, refuse answers one by one. It hands out a ticket key ring, publishes
+//! questionnaires under its own actor and records the device times it is told.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -10,11 +11,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sachhon_shared::authority::Role;
 use sachhon_shared::replica::Replica;
+use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire::{
-    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, ENROLL_PATH, PULL_PATH,
-    PUSH_PATH,
+    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, Rejection, DEVICE_TIME_HEADER,
+    ENROLL_PATH, PULL_PATH, PUSH_PATH,
 };
-use sachhon_shared::{ActorId, DeviceId, Op};
+use sachhon_shared::{ActorId, Change, DeviceId, Op, OpId, Publication, RecordKind};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +31,11 @@ pub struct Knobs {
     pub max_ops: Option<usize>,
     /// Commit this many pushes but answer them with 503, as if the acknowledgement was lost.
     pub lose_acks: u32,
+    /// The ticket key ring handed out at enrolment and with every pull page.
+    pub ticket_keys: Vec<TicketKey>,
+    /// Refuse, one by one, every new response op that writes this answer: acknowledged and
+    /// listed in the acknowledgement's `rejected`, but neither applied nor passed on.
+    pub reject_answer: Option<String>,
 }
 
 #[derive(Default)]
@@ -38,6 +45,10 @@ struct Inner {
     log: Vec<Op>,
     knobs: Knobs,
     pushes: u32,
+    /// The device-time header of every push and pull, in order (`None` when missing).
+    device_times: Vec<Option<i64>>,
+    /// The server's own actor, for publications.
+    server: ActorId,
 }
 
 /// A running fake server; stops when dropped.
@@ -67,6 +78,7 @@ impl FakeServer {
     pub async fn start(knobs: Knobs) -> Self {
         let inner: Shared = Arc::new(Mutex::new(Inner {
             knobs,
+            server: ActorId::new(),
             ..Inner::default()
         }));
         let app = Router::new()
@@ -94,9 +106,38 @@ impl FakeServer {
         lock(&self.inner).pushes
     }
 
+    /// The device times reported by every push and pull so far.
+    pub fn device_times(&self) -> Vec<Option<i64>> {
+        lock(&self.inner).device_times.clone()
+    }
+
     /// Changes the knobs.
     pub fn set_knobs(&self, knobs: Knobs) {
         lock(&self.inner).knobs = knobs;
+    }
+
+    /// Publishes a questionnaire version as the server's own op (phones receive it on pull);
+    /// returns its record id.
+    pub fn publish(&self, publication: Publication) -> uuid::Uuid {
+        let mut inner = lock(&self.inner);
+        let actor = inner.server;
+        let seq = inner.last.get(&actor).copied().unwrap_or(0) + 1;
+        let op = Op {
+            id: OpId::new(),
+            actor,
+            seq,
+            kind: RecordKind::Questionnaire,
+            record: uuid::Uuid::now_v7(),
+            change: Change::Publish(publication),
+        };
+        inner
+            .replica
+            .receive(actor, std::slice::from_ref(&op))
+            .expect("in order");
+        inner.last.insert(actor, seq);
+        let record = op.record;
+        inner.log.push(op);
+        record
     }
 
     /// Pretends the server lost `actor`'s whole history (a restore from an old backup).
@@ -145,7 +186,11 @@ fn bearer(headers: &HeaderMap) -> Option<ActorId> {
         .ok()
 }
 
-async fn enroll(Json(request): Json<EnrollRequest>) -> Response {
+fn device_time(headers: &HeaderMap) -> Option<i64> {
+    headers.get(DEVICE_TIME_HEADER)?.to_str().ok()?.parse().ok()
+}
+
+async fn enroll(State(inner): State<Shared>, Json(request): Json<EnrollRequest>) -> Response {
     if request.token != "good" {
         return problem(StatusCode::UNAUTHORIZED, "unknown enrolment token", None);
     }
@@ -156,6 +201,7 @@ async fn enroll(Json(request): Json<EnrollRequest>) -> Response {
         access_token: actor_id.to_string(),
         role: Role::Trainer,
         facility_id: None,
+        ticket_keys: lock(&inner).knobs.ticket_keys.clone(),
     })
     .into_response()
 }
@@ -172,6 +218,7 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     }
     let mut inner = lock(&inner);
     inner.pushes += 1;
+    inner.device_times.push(device_time(&headers));
     if inner
         .knobs
         .max_ops
@@ -188,7 +235,8 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
             Some(("expected_seq", last + 1)),
         );
     }
-    let acked = match inner.replica.receive(actor, &request.ops) {
+    let (ops, rejected) = refuse_answers(&request.ops, last, inner.knobs.reject_answer.as_deref());
+    let acked = match inner.replica.receive(actor, &ops) {
         Ok(acked) => acked,
         Err(gap) => {
             return problem(
@@ -198,9 +246,12 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
             )
         }
     };
-    let new: Vec<Op> = request.ops.into_iter().filter(|op| op.seq > last).collect();
+    let new: Vec<Op> = ops.into_iter().filter(|op| op.seq > last).collect();
     let applied = new.len() as u64;
-    inner.log.extend(new);
+    let refused: Vec<_> = rejected.iter().map(|r| r.op_id).collect();
+    inner
+        .log
+        .extend(new.into_iter().filter(|op| !refused.contains(&op.id)));
     inner.last.insert(actor, acked);
     if inner.knobs.lose_acks > 0 {
         inner.knobs.lose_acks -= 1;
@@ -209,8 +260,41 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     Json(PushAck {
         acked_through: acked,
         applied,
+        rejected,
     })
     .into_response()
+}
+
+/// The batch as the replica should receive it, and the rejections: a refused new op keeps
+/// its place in the actor's order but changes nothing (its fields are emptied).
+fn refuse_answers(ops: &[Op], last: u64, answer: Option<&str>) -> (Vec<Op>, Vec<Rejection>) {
+    let Some(answer) = answer else {
+        return (ops.to_vec(), Vec::new());
+    };
+    let mut rejected = Vec::new();
+    let ops = ops
+        .iter()
+        .map(|op| {
+            let refuse = op.seq > last
+                && op.kind == RecordKind::Response
+                && op.field_values().iter().any(|(key, _)| *key == answer);
+            if !refuse {
+                return op.clone();
+            }
+            rejected.push(Rejection {
+                seq: op.seq,
+                op_id: op.id,
+                record: op.record,
+                field: answer.to_string(),
+                message: "refused by the test server".into(),
+            });
+            Op {
+                change: Change::Fields(Vec::new()),
+                ..op.clone()
+            }
+        })
+        .collect();
+    (ops, rejected)
 }
 
 async fn pull(
@@ -226,7 +310,8 @@ async fn pull(
         .get("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(100);
-    let inner = lock(&inner);
+    let mut inner = lock(&inner);
+    inner.device_times.push(device_time(&headers));
     let mut ops = Vec::new();
     let mut next = after.min(inner.log.len());
     while next < inner.log.len() && ops.len() < limit {
@@ -240,6 +325,7 @@ async fn pull(
         ops,
         next: next.to_string(),
         more: next < inner.log.len(),
+        ticket_keys: inner.knobs.ticket_keys.clone(),
     };
     (
         [(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)],

@@ -1,14 +1,30 @@
-//! In-crate tests: the offline replica, and sync against a small in-process fake server that
-//! follows the protocol's rules (the real server is tested end to end in `sachhon-tests`).
+//! In-crate tests: the offline replica, questionnaire answers, and sync against a small
+//! in-process fake server that follows the protocol's rules (the real server is tested end to
+//! end in `sachhon-tests`).
 
+mod checkin;
 mod fake_server;
+mod migration;
 mod offline;
 mod online;
+mod questionnaires;
 
 use crate::{Device, Enrolment, Options};
+use ed25519_dalek::SigningKey;
 use sachhon_shared::authority::Role;
+use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::{ActorId, DeviceId};
 use std::path::Path;
+
+/// A ticket signing key made from a seed, as the server would hold it.
+fn signing_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+/// The public description of a signing key, as phones receive it.
+fn public_key(key: &SigningKey, retired: bool) -> TicketKey {
+    TicketKey::of(&key.verifying_key(), retired)
+}
 
 /// An enrolment made up locally, as a test server would hand it out.
 fn enrolment(role: Role) -> Enrolment {
@@ -20,6 +36,7 @@ fn enrolment(role: Role) -> Enrolment {
         access_token: actor_id.to_string(),
         role,
         facility_id: None,
+        ticket_keys: Vec::new(),
     }
 }
 

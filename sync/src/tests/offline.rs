@@ -58,7 +58,8 @@ async fn a_walk_in_queues_three_ops_and_counts_as_attendance() {
     match &ops[2].change {
         Change::Scan(fact) => {
             assert_eq!(fact.event, event);
-            assert_eq!(fact.person, walk_in.person_id);
+            assert_eq!(fact.person, Some(walk_in.person_id));
+            assert_eq!(fact.operator, None);
             assert_eq!(fact.registration, walk_in.registration_id);
             assert_eq!(fact.status, ScanStatus::Ok);
             assert!(fact.walk_in);
@@ -171,7 +172,8 @@ async fn applying_a_pulled_op_twice_changes_nothing_and_matches_the_shared_repli
             ScanFact {
                 event,
                 registration,
-                person,
+                person: Some(person),
+                operator: Some("Hùng".into()),
                 scanned_at_ms: 1_700_000_000_000,
                 status: ScanStatus::Ok,
                 walk_in: false,
@@ -186,16 +188,20 @@ async fn applying_a_pulled_op_twice_changes_nothing_and_matches_the_shared_repli
         ),
     ];
 
-    device.store.apply_page(&ops, "4").await.expect("applies");
+    device
+        .store
+        .apply_page(&ops, "4", &[])
+        .await
+        .expect("applies");
     let once = device.state_hash().await.expect("hash");
     device
         .store
-        .apply_page(&ops, "4")
+        .apply_page(&ops, "4", &[])
         .await
         .expect("applies again");
     device
         .store
-        .apply_page(&ops[1..3], "4")
+        .apply_page(&ops[1..3], "4", &[])
         .await
         .expect("applies part");
     assert_eq!(device.state_hash().await.expect("hash"), once);
@@ -273,7 +279,7 @@ async fn re_enrolling_is_refused_while_ops_are_unsent() {
     ));
 
     // Once the outbox is empty, a new enrolment is a new actor starting at 1.
-    device.store.drop_through(3).await.expect("drops");
+    device.store.acknowledge(3, &[], 0).await.expect("drops");
     device
         .install_enrolment(SERVER, &fresh)
         .await

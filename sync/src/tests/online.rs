@@ -2,12 +2,18 @@
 //! paging, no network.
 
 use super::fake_server::{FakeServer, Knobs};
-use super::trainer;
-use crate::{Device, Error, Options, SyncReport};
-use sachhon_shared::EventId;
+use super::{public_key, signing_key, trainer};
+use crate::clock::Clock;
+use crate::{Device, Error, Options, SyncReport, Verdict};
+use sachhon_shared::ticket::{issue, Ticket};
+use sachhon_shared::{EventId, RegistrationId};
 
 fn report(pushed: u64, pulled: u64) -> SyncReport {
-    SyncReport { pushed, pulled }
+    SyncReport {
+        pushed,
+        pulled,
+        rejected: 0,
+    }
 }
 
 #[tokio::test]
@@ -207,4 +213,67 @@ async fn without_network_sync_fails_and_everything_stays_queued() {
     assert!(error.is_offline(), "{error:?}");
     assert_eq!(device.outbox_len().await.expect("len"), 3);
     assert_eq!(device.state_hash().await.expect("hash"), hash);
+}
+
+#[tokio::test]
+async fn the_key_ring_comes_with_enrolment_and_pulls_and_the_device_clock_with_every_request() {
+    let (old, new) = (signing_key(21), signing_key(22));
+    let server = FakeServer::start(Knobs {
+        ticket_keys: vec![public_key(&old, false)],
+        ..Knobs::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let ahead = Options {
+        clock_offset_ms: 7_200_000,
+        ..Options::default()
+    };
+    let device = Device::open_with(home.path(), ahead).await.expect("opens");
+    device.enroll(&server.url, "good").await.expect("enrols");
+    assert_eq!(device.status().await.expect("status").ticket_keys, 1);
+
+    let event = EventId::new();
+    let ticket_of = |key| {
+        let ticket = Ticket {
+            event,
+            registration: RegistrationId::new(),
+        };
+        issue(ticket, key)
+    };
+    let scanned = device
+        .scan(event, &ticket_of(&old), Some("Lan"))
+        .await
+        .expect("scan");
+    assert_eq!(scanned.status, Verdict::Ok);
+    let before = Clock::default().now_ms();
+    assert_eq!(device.sync().await.expect("sync"), report(1, 0));
+    assert_eq!(
+        device.state_hash().await.expect("hash"),
+        server.state_hash()
+    );
+    // One push and one pull, each telling the phone's (skewed) clock.
+    let times = server.device_times();
+    assert_eq!(times.len(), 2);
+    for time in times {
+        let skew = time.expect("device time header") - before;
+        assert!((7_199_000..7_260_000).contains(&skew), "{skew}");
+    }
+
+    // The server rotates its key: the next pull replaces the ring.
+    server.set_knobs(Knobs {
+        ticket_keys: vec![public_key(&old, true), public_key(&new, false)],
+        ..Knobs::default()
+    });
+    device.sync().await.expect("sync");
+    assert_eq!(device.status().await.expect("status").ticket_keys, 2);
+    let refused = device
+        .scan(event, &ticket_of(&old), None)
+        .await
+        .expect("scan");
+    assert_eq!(refused.status, Verdict::Invalid);
+    let admitted = device
+        .scan(event, &ticket_of(&new), None)
+        .await
+        .expect("scan");
+    assert_eq!(admitted.status, Verdict::Ok);
 }
