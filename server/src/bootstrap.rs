@@ -1,6 +1,6 @@
 //! What a fresh database needs before serving: the first administrator
 //! (`SACHHON_ADMIN_TOKEN` when set, otherwise a token generated and printed once) and a key to
-//! sign tickets.
+//! sign tickets, and the plan of Decision 86/QĐ-UBND (2013) when no plan is stored.
 
 use crate::store::{Store, StoreResult};
 use crate::tokens;
@@ -52,5 +52,8 @@ pub fn new_ticket_key() -> SigningKey {
 /// Everything a store needs before serving; returns what became of the admin token.
 pub async fn prepare(store: &dyn Store, env_token: Option<&str>) -> StoreResult<AdminBootstrap> {
     ensure_ticket_key(store).await?;
+    store
+        .seed_plan(&sachhon_shared::indicators::long_an_2013())
+        .await?;
     ensure_admin(store, env_token).await
 }

@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod doc;
 pub mod hash;
 pub mod ids;
+pub mod indicators;
 pub mod op;
 pub mod questionnaire;
 pub mod records;

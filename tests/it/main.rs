@@ -7,6 +7,7 @@ mod checkin;
 mod crash;
 mod devices;
 mod postgres;
+mod progress;
 mod questionnaires;
 mod store;
 mod sync;

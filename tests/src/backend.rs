@@ -24,6 +24,16 @@ impl Backend {
             Self::Sqlite => {
                 let dir = tempfile::tempdir()?;
                 let url = format!("sqlite://{}", dir.path().join("sachhon.db").display());
+                if std::env::var_os("SACHHON_TEST_KEEP_DB").is_some() {
+                    eprintln!("keeping {url}");
+                    let _ = dir.keep();
+                    return Ok(Database {
+                        url,
+                        backend: Some(self),
+                        _dir: None,
+                        pg_name: None,
+                    });
+                }
                 Ok(Database {
                     url,
                     backend: Some(self),

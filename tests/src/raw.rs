@@ -87,6 +87,46 @@ impl RawDevice {
         Ok(vec![person_op, registration_op, scan_op])
     }
 
+    /// A scan of a registration at a given phone time (ms since the epoch).
+    pub fn scan(
+        &mut self,
+        event: EventId,
+        registration: RegistrationId,
+        person: PersonId,
+        at_ms: i64,
+    ) -> Op {
+        let fact = ScanFact {
+            event,
+            registration,
+            person: Some(person),
+            operator: None,
+            scanned_at_ms: at_ms,
+            status: ScanStatus::Ok,
+            walk_in: false,
+        };
+        let seq = self.take_seq();
+        self.replica.scan(self.actor, seq, Uuid::now_v7(), fact)
+    }
+
+    /// The annulment of a scan.
+    pub fn annul(&mut self, scan: Uuid) -> Op {
+        let seq = self.take_seq();
+        let annulment = sachhon_shared::Annulment {
+            scan: sachhon_shared::ScanId(scan),
+            reason: None,
+        };
+        let op = Op {
+            id: sachhon_shared::OpId::new(),
+            actor: self.actor,
+            seq,
+            kind: RecordKind::Annulment,
+            record: Uuid::now_v7(),
+            change: sachhon_shared::Change::Annul(annulment),
+        };
+        self.replica.absorb(std::slice::from_ref(&op));
+        op
+    }
+
     /// Any document edit under this actor.
     pub fn write(&mut self, kind: RecordKind, id: Uuid, fields: Vec<(String, Value)>) -> Op {
         let seq = self.take_seq();

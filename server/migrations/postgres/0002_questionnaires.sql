@@ -18,6 +18,8 @@ CREATE TABLE responses (
     version          BIGINT,
     facility_id      TEXT,
     answered_at      TEXT,
+    -- The same instant in milliseconds since the epoch, for as-of comparisons.
+    answered_at_ms   BIGINT,
     score            DOUBLE PRECISION,
     passes           BIGINT NOT NULL DEFAULT 0,
     applies_cp       BIGINT NOT NULL DEFAULT 0,
@@ -26,7 +28,7 @@ CREATE TABLE responses (
     conflicts        BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX responses_questionnaire ON responses (questionnaire_id);
-CREATE INDEX responses_facility ON responses (facility_id, answered_at);
+CREATE INDEX responses_facility ON responses (facility_id, answered_at_ms);
 
 CREATE TABLE rejected_ops (
     op_id       TEXT PRIMARY KEY,

@@ -6,6 +6,7 @@ mod devices;
 mod export;
 mod extract;
 mod problem;
+mod progress;
 mod qr;
 mod questionnaires;
 mod registry;
@@ -91,7 +92,15 @@ pub fn app(state: AppState) -> Router {
             "/responses/{id}/answers/{key}",
             axum::routing::put(questionnaires::resolve),
         )
-        .route("/responses/{id}/review", post(questionnaires::review));
+        .route("/responses/{id}/review", post(questionnaires::review))
+        .route("/progress", get(progress::progress))
+        .route("/progress.csv", get(progress::progress_csv))
+        .route("/progress.xlsx", get(progress::progress_xlsx))
+        .route("/plan", get(progress::plan))
+        .route(
+            "/plan/tasks/{number}",
+            axum::routing::put(progress::update_task),
+        );
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)

@@ -102,15 +102,21 @@ pub async fn project_response(
         None => None,
     };
     let view = ResponseView::of(id, doc, definition.as_ref());
+    // Normalised to UTC, so that as-of comparisons hold whatever offset the phone wrote.
+    let answered_at = view
+        .answered_at
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339);
     let answers = answers(doc);
     let first = |key: &str| answers.get(key).and_then(|values| values.first()).cloned();
     sqlx::query(
         "INSERT INTO responses (id, questionnaire_id, version, facility_id, answered_at, score, \
-         passes, applies_cp, savings_pct, review, conflicts) \
+         passes, applies_cp, savings_pct, review, conflicts, answered_at_ms) \
          VALUES ($1, $2, $3, $4, $5, CAST($6 AS DOUBLE PRECISION), $7, $8, \
-         CAST($9 AS DOUBLE PRECISION), $10, $11) ON CONFLICT (id) DO UPDATE SET \
+         CAST($9 AS DOUBLE PRECISION), $10, $11, $12) ON CONFLICT (id) DO UPDATE SET \
          questionnaire_id = excluded.questionnaire_id, version = excluded.version, \
          facility_id = excluded.facility_id, answered_at = excluded.answered_at, \
+         answered_at_ms = excluded.answered_at_ms, \
          score = excluded.score, passes = excluded.passes, applies_cp = excluded.applies_cp, \
          savings_pct = excluded.savings_pct, review = excluded.review, \
          conflicts = excluded.conflicts",
@@ -119,7 +125,7 @@ pub async fn project_response(
     .bind(view.questionnaire_id.map(|q| q.to_string()))
     .bind(view.version.and_then(|v| i64::try_from(v).ok()))
     .bind(view.facility_id.map(|f| f.to_string()))
-    .bind(view.answered_at.clone())
+    .bind(answered_at.map(crate::time::rfc3339))
     .bind(real(view.score))
     .bind(i64::from(view.passes.unwrap_or(false)))
     .bind(i64::from(
@@ -130,6 +136,7 @@ pub async fn project_response(
     .bind(real(first("savings_pct").and_then(|v| v.as_f64())))
     .bind(view.review.state.clone())
     .bind(i64::try_from(view.conflicts.len()).unwrap_or(i64::MAX))
+    .bind(answered_at.map(crate::time::unix_ms))
     .execute(&mut *conn)
     .await?;
     Ok(())
