@@ -9,6 +9,7 @@ mod apply;
 mod checkin;
 mod devices;
 mod dialect;
+mod progress;
 mod questionnaires;
 mod registry;
 mod responses;
@@ -17,6 +18,7 @@ mod sync;
 
 pub use checkin::*;
 pub use devices::*;
+pub use progress::*;
 pub use questionnaires::*;
 pub use registry::*;
 pub use sync::*;
@@ -71,12 +73,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The domain operations the server needs from storage, grouped by domain. One implementation
 /// per backend family; held as `Arc<dyn Store>`.
 pub trait Store:
-    DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore
+    DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore + ProgressStore
 {
 }
 
 impl<T> Store for T where
-    T: DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore
+    T: DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore + ProgressStore
 {
 }
 

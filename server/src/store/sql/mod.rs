@@ -3,6 +3,7 @@
 
 mod checkin;
 mod devices;
+mod progress;
 mod questionnaires;
 mod registry;
 mod sync;
@@ -13,8 +14,8 @@ use super::apply::{append_to_feed, apply_change, lock_doc, seq_to_db, Applied, A
 use super::dialect::Dialect;
 use super::{
     Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord, FacilityRecord,
-    NewDevice, QuestionnaireStore, RecordEdit, RegistrationRecord, RegistryStore, ResponseRow,
-    StoreError, StoreResult, SyncStore,
+    NewDevice, ProgressStore, QuestionnaireStore, RecordEdit, RegistrationRecord, RegistryStore,
+    ResponseRow, StoreError, StoreResult, SyncStore,
 };
 use async_trait::async_trait;
 use ed25519_dalek::{SigningKey, VerifyingKey};
