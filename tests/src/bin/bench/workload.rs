@@ -1,0 +1,164 @@
+//! The offline workload: a trainer phone registers walk-ins while offline exactly as the app
+//! does — a person document, a registration document and a scan fact, three real CRDT ops
+//! with consecutive sequence numbers — and queues them as encoded push batches. Everything
+//! here happens before the clock starts.
+
+use sachhon_shared::op::ScanStatus;
+use sachhon_shared::replica::Replica;
+use sachhon_shared::wire::{to_cbor, PushRequest};
+use sachhon_shared::{
+    ActorId, EventId, Op, PersonId, RecordKind, RegistrationId, ScanFact, ScanId,
+};
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Ops one walk-in makes: person, registration, scan.
+pub const OPS_PER_WALK_IN: usize = 3;
+
+/// The scope every walk-in op gets on the server: a person without a facility is staff-only,
+/// and its registration and scan follow the person.
+pub const WALK_IN_SCOPE: &str = "staff";
+
+/// One encoded push request and the acknowledgement it must get.
+pub struct Batch {
+    /// The CBOR body (a `PushRequest`).
+    pub body: Vec<u8>,
+    /// Ops in the batch (all new to the server).
+    pub ops: u64,
+    /// The `acked_through` the server must answer: the batch's last sequence number.
+    pub acked_through: u64,
+}
+
+/// One op as the server's `ops` table stores it, for the plain-insert ceiling.
+pub struct LogRow {
+    /// `actor_id`.
+    pub actor: String,
+    /// `seq`.
+    pub seq: i64,
+    /// `op_id`.
+    pub op_id: String,
+    /// `kind`.
+    pub kind: &'static str,
+    /// `record_id`.
+    pub record: String,
+    /// `change`: the CBOR of the op's change, as the server stores it.
+    pub change: Vec<u8>,
+}
+
+/// A phone's whole offline queue: encoded batches and the rows they become.
+pub struct Outbox {
+    /// The push requests, in order.
+    pub batches: Vec<Batch>,
+    /// The ops as log rows.
+    pub rows: Vec<LogRow>,
+}
+
+/// The ops of `count` walk-ins into `event` by `actor`, sequence numbers 1, 2, 3, …
+pub fn walk_ins(actor: ActorId, event: EventId, count: usize) -> Vec<Op> {
+    let mut replica = Replica::new();
+    let mut ops = Vec::with_capacity(count * OPS_PER_WALK_IN);
+    let started_ms = now_ms();
+    for i in 0..count {
+        let next_seq = (i * OPS_PER_WALK_IN) as u64 + 1;
+        let scanned_at_ms = started_ms + i as i64 * 20_000;
+        ops.extend(walk_in(
+            &mut replica,
+            actor,
+            event,
+            next_seq,
+            i,
+            scanned_at_ms,
+        ));
+    }
+    ops
+}
+
+/// One walk-in: the three ops a phone makes when it registers and admits a newcomer.
+fn walk_in(
+    replica: &mut Replica,
+    actor: ActorId,
+    event: EventId,
+    seq: u64,
+    index: usize,
+    scanned_at_ms: i64,
+) -> [Op; 3] {
+    let (person, registration, scan) = (PersonId::new(), RegistrationId::new(), ScanId::new());
+    let person_fields = vec![
+        ("name".to_string(), json!(name(index))),
+        ("facility_id".to_string(), Value::Null),
+        ("cp_staff".to_string(), json!(false)),
+    ];
+    let registration_fields = vec![
+        ("event_id".to_string(), json!(event.to_string())),
+        ("person_id".to_string(), json!(person.to_string())),
+    ];
+    let fact = ScanFact {
+        event,
+        registration,
+        person: Some(person),
+        operator: None,
+        scanned_at_ms,
+        status: ScanStatus::Ok,
+        walk_in: true,
+    };
+    [
+        replica.write(actor, seq, RecordKind::Person, person.0, person_fields),
+        replica.write(
+            actor,
+            seq + 1,
+            RecordKind::Registration,
+            registration.0,
+            registration_fields,
+        ),
+        replica.scan(actor, seq + 2, scan.0, fact),
+    ]
+}
+
+/// A plausible Vietnamese full name, different for consecutive walk-ins.
+fn name(index: usize) -> String {
+    const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi"];
+    const MIDDLE: [&str; 5] = ["Văn", "Thị", "Minh", "Thanh", "Ngọc"];
+    const GIVEN: [&str; 11] = [
+        "An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Linh", "Mai", "Phúc", "Tâm",
+    ];
+    format!(
+        "{} {} {}",
+        FAMILY[index % FAMILY.len()],
+        MIDDLE[index % MIDDLE.len()],
+        GIVEN[index % GIVEN.len()]
+    )
+}
+
+/// Splits a phone's ops into encoded push batches of at most `batch` ops, and log rows.
+pub fn outbox(ops: &[Op], batch: usize) -> Outbox {
+    let batches = ops
+        .chunks(batch.max(1))
+        .map(|chunk| Batch {
+            body: to_cbor(&PushRequest {
+                ops: chunk.to_vec(),
+            }),
+            ops: chunk.len() as u64,
+            acked_through: chunk.last().map_or(0, |op| op.seq),
+        })
+        .collect();
+    let rows = ops.iter().map(log_row).collect();
+    Outbox { batches, rows }
+}
+
+fn log_row(op: &Op) -> LogRow {
+    LogRow {
+        actor: op.actor.to_string(),
+        seq: i64::try_from(op.seq).unwrap_or(i64::MAX),
+        op_id: op.id.to_string(),
+        kind: op.kind.as_str(),
+        record: op.record.to_string(),
+        change: to_cbor(&op.change),
+    }
+}
+
+/// Milliseconds since the Unix epoch (the phone's clock).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
