@@ -12,7 +12,10 @@ use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-on_both_backends!(the_store_keeps_its_contract);
+on_both_backends!(
+    the_store_keeps_its_contract,
+    the_store_keeps_its_domain_contracts
+);
 
 fn facility_edit(id: Uuid, name: &str, tax_code: &str, cp_potential: bool) -> RecordEdit {
     RecordEdit {
@@ -246,5 +249,249 @@ async fn the_store_keeps_its_contract(backend: Backend) -> anyhow::Result<()> {
         store.revoke_device(sachhon_shared::DeviceId::new()).await,
         Err(StoreError::NotFound(_))
     ));
+    Ok(())
+}
+
+/// Check-in, questionnaires and progress: the rest of the trait, on the same story.
+async fn the_store_keeps_its_domain_contracts(backend: Backend) -> anyhow::Result<()> {
+    use sachhon_server::bootstrap::new_ticket_key;
+    use sachhon_shared::indicators::long_an_2013;
+    use sachhon_shared::questionnaire::{meta, Definition};
+    use sachhon_shared::QuestionnaireId;
+
+    let database = backend.fresh_database().await?;
+    let store = store::connect(&database.url).await?;
+    let store = &*store;
+
+    // Ticket keys: none at first; the newest active one signs; the last one stays.
+    assert!(store.signing_key().await?.is_none());
+    let first = store.add_ticket_key(&new_ticket_key()).await?;
+    let second = store.add_ticket_key(&new_ticket_key()).await?;
+    let signing = store.signing_key().await?.expect("a key");
+    assert_eq!(
+        sachhon_shared::ticket::TicketKey::of(&signing.verifying_key(), false).id,
+        second
+    );
+    store.retire_ticket_key(&first).await?;
+    assert!(matches!(
+        store.retire_ticket_key(&first).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.retire_ticket_key(&second).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.retire_ticket_key("nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let keys = store.ticket_keys().await?;
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.id.clone(), k.retired))
+            .collect::<Vec<_>>(),
+        vec![(first, true), (second, false)]
+    );
+
+    // Registry, registrations, badges.
+    let facility = FacilityId::new();
+    let (event, person, registration) = (EventId::new(), PersonId::new(), RegistrationId::new());
+    store
+        .write_as_server(&[
+            facility_edit(facility.0, "Công ty Thủy sản", "0301", true),
+            RecordEdit {
+                kind: RecordKind::Event,
+                id: event.0,
+                fields: vec![
+                    ("title".into(), json!("Tập huấn")),
+                    ("kind".into(), json!("training")),
+                    ("starts_at".into(), json!("2015-04-01T01:00:00Z")),
+                    ("district".into(), json!("Cần Giuộc")),
+                ],
+            },
+            RecordEdit {
+                kind: RecordKind::Person,
+                id: person.0,
+                fields: vec![
+                    ("name".into(), json!("Chị Tư")),
+                    ("facility_id".into(), json!(facility)),
+                    ("cp_staff".into(), json!(true)),
+                ],
+            },
+            RecordEdit {
+                kind: RecordKind::Registration,
+                id: registration.0,
+                fields: vec![
+                    ("event_id".into(), json!(event)),
+                    ("person_id".into(), json!(person)),
+                    ("revoked".into(), json!(false)),
+                ],
+            },
+        ])
+        .await?;
+    assert_eq!(
+        store.event(event).await?.and_then(|e| e.kind),
+        Some("training".into())
+    );
+    assert_eq!(
+        store.registration_for(event, person).await?,
+        Some(registration)
+    );
+    assert_eq!(
+        store
+            .registration(registration)
+            .await?
+            .map(|r| (r.person, r.revoked)),
+        Some((person, false))
+    );
+    let badges = store.badges(event).await?;
+    assert_eq!(badges.len(), 1);
+    assert_eq!(badges[0].facility_name.as_deref(), Some("Công ty Thủy sản"));
+
+    // A device scans (its clock an hour off), the server annuls.
+    let trainer = NewDevice {
+        name: "T".into(),
+        role: Role::Trainer,
+        facility: None,
+    };
+    store.create_device(&trainer, "enrol").await?;
+    let actor = ActorId::new();
+    store.enroll("enrol", actor, "access").await?;
+    let author = store.author_by_token("access").await?.expect("enrolled");
+    store.record_clock(actor, 0).await?;
+    let mut replica = Replica::new();
+    let fact = ScanFact {
+        event,
+        registration,
+        person: None,
+        operator: Some("Cô Ba".into()),
+        scanned_at_ms: 1_427_850_000_000,
+        status: ScanStatus::Ok,
+        walk_in: false,
+    };
+    let scan = uuid::Uuid::now_v7();
+    let op = replica.scan(actor, 1, scan, fact);
+    store.push(&author, &[op], Some(-3_600_000)).await?;
+    let attendance = store.attendance(event).await?.expect("event");
+    assert_eq!(attendance.attendees.len(), 1);
+    assert_eq!(
+        attendance.attendees[0].person_id,
+        Some(person),
+        "the registration names the person"
+    );
+    assert!(attendance.attendees[0].clock_skewed);
+    let counts = store.progress_counts(1_451_606_400_000, 5.0).await?;
+    let trained: u64 = counts.iter().map(|(_, c)| c.trained).sum();
+    assert_eq!(trained, 1);
+    store
+        .annul_as_server(sachhon_shared::ScanId(scan), Some("nhầm".into()))
+        .await?;
+    assert!(matches!(
+        store
+            .annul_as_server(sachhon_shared::ScanId(scan), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store
+        .attendance(event)
+        .await?
+        .expect("event")
+        .attendees
+        .is_empty());
+
+    // Questionnaires: versions, responses, rejections.
+    let definition: Definition = serde_json::from_value(
+        json!({"title": {"vi": "Nhận thức"}, "pass_mark": 2,
+        "questions": [{"key": "knows_cp", "kind": "single_choice", "choices": [{"key": "yes", "score": 2}, {"key": "no", "score": 0}]},
+                      {"key": "savings_pct", "kind": "number", "min": 0, "max": 100}]}),
+    )?;
+    let questionnaire = QuestionnaireId::new();
+    assert!(matches!(
+        store.publish(questionnaire, &definition, true).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.publish(questionnaire, &definition, false).await?, 1);
+    assert_eq!(store.publish(questionnaire, &definition, true).await?, 2);
+    assert_eq!(
+        store.questionnaire(questionnaire).await?.map(|(v, _)| v),
+        Some(2)
+    );
+    assert!(store
+        .questionnaire_version(questionnaire, 1)
+        .await?
+        .is_some());
+    assert!(store
+        .questionnaire_version(questionnaire, 3)
+        .await?
+        .is_none());
+    let response = sachhon_shared::ResponseId::new();
+    let start = replica.write(
+        actor,
+        2,
+        RecordKind::Response,
+        response.0,
+        vec![
+            (meta::QUESTIONNAIRE.into(), json!(questionnaire)),
+            (meta::VERSION.into(), json!(1)),
+            (meta::FACILITY.into(), json!(facility)),
+            (meta::ANSWERED_AT.into(), json!("2015-05-01T00:00:00Z")),
+            ("knows_cp".into(), json!("yes")),
+            ("savings_pct".into(), json!(6)),
+        ],
+    );
+    let invalid = replica.write(
+        actor,
+        3,
+        RecordKind::Response,
+        response.0,
+        vec![("savings_pct".into(), json!(700))],
+    );
+    let ack = store.push(&author, &[start, invalid], None).await?;
+    assert_eq!((ack.acked_through, ack.rejected.len()), (3, 1));
+    assert_eq!(ack.rejected[0].field, "savings_pct");
+    let doc = store.response(response).await?.expect("stored");
+    assert_eq!(doc.values("savings_pct"), vec![json!(6)]);
+    let rows = store.responses_of(questionnaire).await?;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].facility_name.as_deref(), Some("Công ty Thủy sản"));
+
+    // The plan and its tasks; the counts.
+    store.seed_plan(&long_an_2013()).await?;
+    store.seed_plan(&long_an_2013()).await?;
+    assert_eq!(store.plan().await?.tasks.len(), 9);
+    store.update_task(4, "done", "Đã ban hành").await?;
+    assert!(matches!(
+        store.update_task(4, "finished", "").await,
+        Err(StoreError::Invalid { .. })
+    ));
+    assert!(matches!(
+        store.update_task(99, "done", "").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let task = store
+        .plan()
+        .await?
+        .tasks
+        .into_iter()
+        .find(|t| t.number == 4)
+        .expect("task 4");
+    assert_eq!(
+        (task.status.as_str(), task.note.as_str()),
+        ("done", "Đã ban hành")
+    );
+    let counts = store.progress_counts(1_451_606_400_000, 5.0).await?;
+    let (_, district) = counts
+        .iter()
+        .find(|(d, _)| d.as_deref() == Some("Cần Giuộc"))
+        .expect("district");
+    // Aware (passes); not adopting: this questionnaire never asks whether it applies CP.
+    let got = (
+        district.potential,
+        district.aware,
+        district.adopting,
+        district.staff,
+        district.trained,
+    );
+    assert_eq!(got, (1, 1, 0, 1, 0));
     Ok(())
 }
