@@ -3,10 +3,12 @@
 
 mod checkin;
 mod devices;
+mod listings;
 mod progress;
 mod questionnaires;
 mod registry;
 mod sync;
+mod users;
 
 use self::sync::CLOCK_TOLERANCE_MS;
 
@@ -96,11 +98,7 @@ impl SqlStore {
 
     /// The context of a write by the server itself.
     fn server_context<'a>(&self, received_at: &'a str) -> ApplyContext<'a> {
-        ApplyContext {
-            dialect: self.dialect,
-            received_at,
-            clock_skewed: false,
-        }
+        ApplyContext::new(self.dialect, received_at, false)
     }
 
     /// An op of the server's own actor.

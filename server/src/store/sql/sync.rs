@@ -37,11 +37,8 @@ impl SyncStore for SqlStore {
             record_clock(&mut tx, author.actor, offset).await?;
         }
         let received_at = now();
-        let context = ApplyContext {
-            dialect: self.dialect,
-            received_at: &received_at,
-            clock_skewed: self.clock_skewed(&mut tx, author.actor).await?,
-        };
+        let clock_skewed = self.clock_skewed(&mut tx, author.actor).await?;
+        let context = ApplyContext::new(self.dialect, &received_at, clock_skewed);
         let may_write = |kind, scope| author.principal.may_write(kind, scope);
         let mut applied = Vec::with_capacity(plan.new.len());
         let mut rejected = Vec::new();
