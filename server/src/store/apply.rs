@@ -1,8 +1,10 @@
 //! The one path by which an op changes the server's state, inside the caller's transaction:
-//! the op log row, the document state and the projection row, written together.
+//! the op log row, the document state and the projection row, written together —
+//! [`preload`], [`apply_change`] for each op, then [`finish`].
 
 use super::dialect::Dialect;
 use super::responses::{check_response_op, insert_publication, project_response};
+use super::rows::{insert_rows, Value};
 use super::{StoreError, StoreResult};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::Doc;
@@ -12,7 +14,7 @@ use sachhon_shared::replica::apply_fields;
 use sachhon_shared::wire::to_cbor;
 use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ResponseId, ScanFact};
 use sqlx::{AnyConnection, Row};
-use std::sync::LazyLock;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Applies the change of one op that passed the sequencing rule to the document state, the
@@ -27,7 +29,7 @@ pub async fn apply_change(
 ) -> StoreResult<Applied> {
     let scope = match &op.change {
         Change::Fields(_) => {
-            let stored = lock_doc(conn, context.dialect, op.kind, op.record).await?;
+            let stored = load_doc(conn, context, op.kind, op.record).await?;
             if let Some((kind, old_scope, _)) = &stored {
                 if *kind != op.kind {
                     return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
@@ -51,13 +53,7 @@ pub async fn apply_change(
             if !may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
-            save_doc(conn, op.kind, op.record, scope, &doc).await?;
-            context.remember(op.record, scope);
-            if op.kind == RecordKind::Response {
-                project_response(conn, ResponseId(op.record), &doc).await?;
-            } else {
-                project(conn, op.kind, op.record, &doc).await?;
-            }
+            context.stage_doc(op.record, op.kind, scope, doc);
             scope
         }
         Change::Scan(fact) => {
@@ -65,7 +61,7 @@ pub async fn apply_change(
             if !may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
-            insert_scan(conn, context, op, fact).await?;
+            context.stage_scan(scan_row(context, op, fact));
             scope
         }
         Change::Annul(annulment) => {
@@ -131,7 +127,9 @@ async fn drop_placeholder(conn: &mut AnyConnection, id: Uuid) -> StoreResult<()>
     Ok(())
 }
 
-/// What every op of one transaction shares.
+/// What every op of one transaction shares, and the documents and scans it has loaded or
+/// staged: a push reads its documents in a few statements ([`preload`]), applies its ops in
+/// memory, and writes everything back in a few multi-row statements ([`finish`]).
 pub struct ApplyContext<'a> {
     /// The backend.
     pub dialect: Dialect,
@@ -140,9 +138,23 @@ pub struct ApplyContext<'a> {
     /// Whether the pushing device's clock is off by more than the tolerance; its scans are
     /// flagged.
     pub clock_skewed: bool,
-    /// Scopes of documents written earlier in this transaction: a walk-in's registration and
-    /// scan follow the person written just before, without asking the database again.
-    scopes: std::sync::Mutex<std::collections::HashMap<Uuid, Scope>>,
+    working: std::sync::Mutex<Working>,
+}
+
+/// A stored document: its kind, scope and state.
+pub type StoredDoc = (RecordKind, Scope, Doc);
+
+#[derive(Default)]
+struct Working {
+    /// Documents of this transaction: loaded (locked), known absent (`None`), or staged.
+    docs: HashMap<Uuid, Option<StoredDoc>>,
+    /// Scopes of documents only referred to (a registration's person, a scan's registration).
+    scopes: HashMap<Uuid, Scope>,
+    /// Documents to write back, in the order first staged.
+    dirty: Vec<Uuid>,
+    staged: std::collections::HashSet<Uuid>,
+    /// Scan rows to insert.
+    scans: Vec<Vec<Value>>,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -152,30 +164,201 @@ impl<'a> ApplyContext<'a> {
             dialect,
             received_at,
             clock_skewed,
-            scopes: Default::default(),
+            working: Default::default(),
         }
     }
 
-    fn remember(&self, id: Uuid, scope: Scope) {
-        if let Ok(mut scopes) = self.scopes.lock() {
-            scopes.insert(id, scope);
-        }
+    fn working(&self) -> std::sync::MutexGuard<'_, Working> {
+        // A poisoned lock only means another op of this transaction panicked; its data is
+        // still what it staged.
+        self.working
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn recall(&self, id: Uuid) -> Option<Scope> {
-        self.scopes.lock().ok()?.get(&id).copied()
+    fn cached(&self, id: Uuid) -> Option<Option<StoredDoc>> {
+        self.working().docs.get(&id).cloned()
+    }
+
+    fn stage_doc(&self, id: Uuid, kind: RecordKind, scope: Scope, doc: Doc) {
+        let mut working = self.working();
+        if working.staged.insert(id) {
+            working.dirty.push(id);
+        }
+        working.docs.insert(id, Some((kind, scope, doc)));
+    }
+
+    fn stage_scan(&self, row: Vec<Value>) {
+        self.working().scans.push(row);
+    }
+
+    fn known_scope(&self, id: Uuid) -> Option<Scope> {
+        let working = self.working();
+        match working.docs.get(&id) {
+            Some(Some((_, scope, _))) => Some(*scope),
+            Some(None) => Some(Scope::Staff),
+            None => working.scopes.get(&id).copied(),
+        }
     }
 }
 
-/// Op-log rows per INSERT statement (8 parameters each). SQLite binds `$n` parameters by
-/// name, which costs more the more names a statement has: 25 rows keep that small.
-const FEED_ROWS_PER_STATEMENT: usize = 25;
+/// Loads, in a few statements, the documents a batch changes (locked on PostgreSQL, in id
+/// order) and the scopes of those it refers to.
+pub async fn preload(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    ops: &[&Op],
+) -> StoreResult<()> {
+    let mut changed: Vec<(Uuid, RecordKind)> = ops
+        .iter()
+        .filter(|op| op.kind.is_document())
+        .map(|op| (op.record, op.kind))
+        .collect();
+    changed.sort();
+    changed.dedup_by_key(|(id, _)| *id);
+    let mut referred: Vec<Uuid> = ops
+        .iter()
+        .filter_map(|op| match &op.change {
+            Change::Scan(fact) => Some(fact.registration.0),
+            Change::Fields(_) if op.kind == RecordKind::Registration => op
+                .field_values()
+                .into_iter()
+                .find(|(key, _)| *key == "person_id")
+                .and_then(|(_, v)| v.as_str()?.parse().ok()),
+            _ => None,
+        })
+        .collect();
+    referred.sort();
+    referred.dedup();
+    if context.dialect == Dialect::Postgres && !changed.is_empty() {
+        let empty = Doc::new().to_bytes();
+        let rows: Vec<Vec<Value>> = changed
+            .iter()
+            .map(|(id, kind)| {
+                vec![
+                    id.to_string().into(),
+                    kind.as_str().into(),
+                    Scope::Staff.to_key().into(),
+                    empty.clone().into(),
+                ]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO docs (id, kind, scope, state)",
+            "ON CONFLICT (id) DO NOTHING",
+            &rows,
+        )
+        .await?;
+    }
+    let ids: Vec<Uuid> = changed.iter().map(|(id, _)| *id).collect();
+    let loaded = select_docs(conn, &ids, context.dialect.for_update()).await?;
+    let scopes = select_docs(conn, &referred, "").await?;
+    let mut working = context.working();
+    for id in ids {
+        let doc = loaded
+            .get(&id)
+            .cloned()
+            .filter(|(_, _, doc)| !doc.is_empty());
+        working.docs.insert(id, doc);
+    }
+    for (id, (_, scope, _)) in scopes {
+        working.scopes.insert(id, scope);
+    }
+    Ok(())
+}
+
+/// Documents by id, in chunks; `lock` is appended to each query.
+async fn select_docs(
+    conn: &mut AnyConnection,
+    ids: &[Uuid],
+    lock: &str,
+) -> StoreResult<HashMap<Uuid, StoredDoc>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, kind, scope, state FROM docs WHERE id IN ({}){lock}",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let id: String = row.try_get("id")?;
+            let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            found.insert(id, stored_doc(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Writes back everything the batch staged — documents, projections, scans — then appends
+/// the applied ops to the feed ([`append_to_feed`]).
+pub async fn finish(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    entries: &[(&Op, Scope)],
+) -> StoreResult<()> {
+    let (docs, scans) = {
+        let mut working = context.working();
+        let dirty = std::mem::take(&mut working.dirty);
+        working.staged.clear();
+        let docs: Vec<(Uuid, StoredDoc)> = dirty
+            .into_iter()
+            .filter_map(|id| Some((id, working.docs.get(&id)?.clone()?)))
+            .collect();
+        (docs, std::mem::take(&mut working.scans))
+    };
+    let rows: Vec<Vec<Value>> = docs
+        .iter()
+        .map(|(id, (kind, scope, doc))| {
+            vec![
+                id.to_string().into(),
+                kind.as_str().into(),
+                scope.to_key().into(),
+                doc.to_bytes().into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO docs (id, kind, scope, state)",
+        "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, scope = excluded.scope, state = excluded.state",
+        &rows,
+    )
+    .await?;
+    for kind in RecordKind::ALL {
+        let of_kind: Vec<&(Uuid, StoredDoc)> =
+            docs.iter().filter(|(_, (k, _, _))| *k == kind).collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        if kind == RecordKind::Response {
+            for (id, (_, _, doc)) in of_kind {
+                project_response(conn, ResponseId(*id), doc).await?;
+            }
+        } else {
+            project(conn, kind, &of_kind).await?;
+        }
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, operator, \
+         scanned_at_ms, received_at, status, walk_in, clock_skewed)",
+        "ON CONFLICT (id) DO NOTHING",
+        &scans,
+    )
+    .await?;
+    append_to_feed(conn, context, entries).await
+}
 
 /// Appends applied ops to the op log, the change feed. The feed lock is taken first and held
 /// until commit, so that transactions take their cursors in the order they commit: a reader
 /// that has seen cursor N has seen every committed row below N. The lock is taken at the end of
 /// the transaction, after the document work, to keep the serialised part short.
-pub async fn append_to_feed(
+async fn append_to_feed(
     conn: &mut AnyConnection,
     context: &ApplyContext<'_>,
     entries: &[(&Op, Scope)],
@@ -184,33 +367,43 @@ pub async fn append_to_feed(
         return Ok(());
     }
     context.dialect.lock_feed(conn).await?;
-    for chunk in entries.chunks(FEED_ROWS_PER_STATEMENT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let params: Vec<String> = (1..=8).map(|i| format!("${}", row * 8 + i)).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) \
-             VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for (op, scope) in chunk {
-            query = query
-                .bind(op.actor.to_string())
-                .bind(seq_to_db(op.seq)?)
-                .bind(op.id.to_string())
-                .bind(op.kind.as_str())
-                .bind(op.record.to_string())
-                .bind(scope.to_key())
-                .bind(to_cbor(&op.change))
-                .bind(context.received_at);
-        }
-        query.execute(&mut *conn).await?;
+    let rows = entries
+        .iter()
+        .map(|(op, scope)| {
+            Ok(vec![
+                op.actor.to_string().into(),
+                seq_to_db(op.seq)?.into(),
+                op.id.to_string().into(),
+                op.kind.as_str().into(),
+                op.record.to_string().into(),
+                scope.to_key().into(),
+                to_cbor(&op.change).into(),
+                context.received_at.into(),
+            ])
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    insert_rows(
+        conn,
+        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at)",
+        "",
+        &rows,
+    )
+    .await
+}
+
+/// A document of this transaction: staged or preloaded, else read (and locked) now.
+pub async fn load_doc(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    kind: RecordKind,
+    id: Uuid,
+) -> StoreResult<Option<StoredDoc>> {
+    if let Some(cached) = context.cached(id) {
+        return Ok(cached);
     }
-    Ok(())
+    let stored = lock_doc(conn, context.dialect, kind, id).await?;
+    context.working().docs.insert(id, stored.clone());
+    Ok(stored)
 }
 
 /// Loads a document with its kind and scope, locked until the transaction ends, so that two
@@ -250,19 +443,19 @@ pub async fn read_doc(
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-    let stored = row
-        .map(|row| -> StoreResult<_> {
-            let kind: String = row.try_get("kind")?;
-            let scope: String = row.try_get("scope")?;
-            let state: Vec<u8> = row.try_get("state")?;
-            Ok((
-                kind.parse().map_err(StoreError::Corrupt)?,
-                Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
-                Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            ))
-        })
-        .transpose()?;
+    let stored = row.map(|row| stored_doc(&row)).transpose()?;
     Ok(stored.filter(|(_, _, doc)| !doc.is_empty()))
+}
+
+fn stored_doc(row: &sqlx::any::AnyRow) -> StoreResult<StoredDoc> {
+    let kind: String = row.try_get("kind")?;
+    let scope: String = row.try_get("scope")?;
+    let state: Vec<u8> = row.try_get("state")?;
+    Ok((
+        kind.parse().map_err(StoreError::Corrupt)?,
+        Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
+        Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    ))
 }
 
 /// Sequence numbers are stored as signed 64-bit integers.
@@ -320,7 +513,7 @@ async fn scope_of(
     context: &ApplyContext<'_>,
     id: Uuid,
 ) -> StoreResult<Scope> {
-    if let Some(scope) = context.recall(id) {
+    if let Some(scope) = context.known_scope(id) {
         return Ok(scope);
     }
     let scope: Option<String> = sqlx::query_scalar("SELECT scope FROM docs WHERE id = $1")
@@ -330,26 +523,6 @@ async fn scope_of(
     Ok(scope
         .and_then(|s| Scope::from_key(&s))
         .unwrap_or(Scope::Staff))
-}
-
-async fn save_doc(
-    conn: &mut AnyConnection,
-    kind: RecordKind,
-    id: Uuid,
-    scope: Scope,
-    doc: &Doc,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO docs (id, kind, scope, state) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, state = excluded.state",
-    )
-    .bind(id.to_string())
-    .bind(kind.as_str())
-    .bind(scope.to_key())
-    .bind(doc.to_bytes())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// The projection table of each document kind; its columns are the kind's schema fields.
@@ -366,75 +539,55 @@ fn projection_table(kind: RecordKind) -> Option<&'static str> {
     }
 }
 
-/// One upsert statement per document kind, built once from the schema.
-static UPSERTS: LazyLock<Vec<(RecordKind, String)>> = LazyLock::new(|| {
-    RecordKind::ALL
-        .into_iter()
-        .filter_map(|kind| {
-            let table = projection_table(kind)?;
-            let names: Vec<&str> = schema(kind).iter().map(|(name, _)| *name).collect();
-            let params: Vec<String> = (2..names.len() + 2).map(|i| format!("${i}")).collect();
-            let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
-            Some((
-                kind,
-                format!(
-                    "INSERT INTO {table} (id, {}) VALUES ($1, {}) ON CONFLICT (id) DO UPDATE SET {}",
-                    names.join(", "),
-                    params.join(", "),
-                    updates.join(", ")
-                ),
-            ))
-        })
-        .collect()
-});
-
-/// Writes the document's current values to its projection row (a conflict shows its first
-/// value in canonical order; the document keeps them all).
+/// Writes documents' current values to their kind's projection rows (a conflict shows its
+/// first value in canonical order; the document keeps them all).
 async fn project(
     conn: &mut AnyConnection,
     kind: RecordKind,
-    id: Uuid,
-    doc: &Doc,
+    docs: &[&(Uuid, StoredDoc)],
 ) -> StoreResult<()> {
-    let Some((_, sql)) = UPSERTS.iter().find(|(k, _)| *k == kind) else {
+    let Some(table) = projection_table(kind) else {
         return Ok(());
     };
-    let mut query = sqlx::query(sql).bind(id.to_string());
-    for (name, field_type) in schema(kind) {
-        query = match field_type {
-            FieldType::Bool => query.bind(i64::from(doc.flag(name))),
-            _ => query.bind(doc.text(name)),
-        };
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    let names: Vec<&str> = schema(kind).iter().map(|(name, _)| *name).collect();
+    let head = format!("INSERT INTO {table} (id, {})", names.join(", "));
+    let updates: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    let tail = format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "));
+    let rows: Vec<Vec<Value>> = docs
+        .iter()
+        .map(|(id, (_, _, doc))| {
+            let mut row = vec![Value::from(id.to_string())];
+            row.extend(
+                schema(kind)
+                    .iter()
+                    .map(|(name, field_type)| match field_type {
+                        FieldType::Bool => Value::from(i64::from(doc.flag(name))),
+                        _ => Value::from(doc.text(name)),
+                    }),
+            );
+            row
+        })
+        .collect();
+    insert_rows(conn, &head, &tail, &rows).await
 }
 
-async fn insert_scan(
-    conn: &mut AnyConnection,
-    context: &ApplyContext<'_>,
-    op: &Op,
-    fact: &ScanFact,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, operator, \
-         scanned_at_ms, received_at, status, walk_in, clock_skewed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(op.record.to_string())
-    .bind(fact.event.to_string())
-    .bind(fact.registration.to_string())
-    .bind(fact.person.map(|p| p.to_string()))
-    .bind(op.actor.to_string())
-    .bind(fact.operator.clone())
-    .bind(fact.scanned_at_ms)
-    .bind(context.received_at)
-    .bind(fact.status.as_str())
-    .bind(i64::from(fact.walk_in))
-    .bind(i64::from(context.clock_skewed))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+fn scan_row(context: &ApplyContext<'_>, op: &Op, fact: &ScanFact) -> Vec<Value> {
+    vec![
+        op.record.to_string().into(),
+        fact.event.to_string().into(),
+        fact.registration.to_string().into(),
+        fact.person.map(|p| p.to_string()).into(),
+        op.actor.to_string().into(),
+        fact.operator.clone().into(),
+        fact.scanned_at_ms.into(),
+        context.received_at.into(),
+        fact.status.as_str().into(),
+        i64::from(fact.walk_in).into(),
+        i64::from(context.clock_skewed).into(),
+    ]
 }
 
 async fn insert_annulment(

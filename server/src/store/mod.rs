@@ -9,19 +9,24 @@ mod apply;
 mod checkin;
 mod devices;
 mod dialect;
+mod listings;
 mod progress;
 mod questionnaires;
 mod registry;
 mod responses;
+mod rows;
 mod sql;
 mod sync;
+mod users;
 
 pub use checkin::*;
 pub use devices::*;
+pub use listings::*;
 pub use progress::*;
 pub use questionnaires::*;
 pub use registry::*;
 pub use sync::*;
+pub use users::*;
 
 use std::sync::Arc;
 
@@ -73,12 +78,26 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The domain operations the server needs from storage, grouped by domain. One implementation
 /// per backend family; held as `Arc<dyn Store>`.
 pub trait Store:
-    DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore + ProgressStore
+    DeviceStore
+    + SyncStore
+    + RegistryStore
+    + CheckinStore
+    + QuestionnaireStore
+    + ProgressStore
+    + UserStore
+    + ListingStore
 {
 }
 
 impl<T> Store for T where
-    T: DeviceStore + SyncStore + RegistryStore + CheckinStore + QuestionnaireStore + ProgressStore
+    T: DeviceStore
+        + SyncStore
+        + RegistryStore
+        + CheckinStore
+        + QuestionnaireStore
+        + ProgressStore
+        + UserStore
+        + ListingStore
 {
 }
 

@@ -12,7 +12,7 @@ mod users;
 
 use self::sync::CLOCK_TOLERANCE_MS;
 
-use super::apply::{append_to_feed, apply_change, lock_doc, seq_to_db, Applied, ApplyContext};
+use super::apply::{apply_change, finish, load_doc, preload, seq_to_db, Applied, ApplyContext};
 use super::dialect::Dialect;
 use super::{
     Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord, FacilityRecord,
@@ -140,7 +140,7 @@ impl SqlStore {
         let scope = apply_change(&mut tx, &context, &op, |_, _| true)
             .await?
             .scope(&op)?;
-        append_to_feed(&mut tx, &context, &[(&op, scope)]).await?;
+        finish(&mut tx, &context, &[(&op, scope)]).await?;
         self.set_last_seq(&mut tx, self.server_actor, seq).await?;
         tx.commit().await?;
         Ok(())

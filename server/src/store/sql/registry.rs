@@ -15,7 +15,7 @@ impl RegistryStore for SqlStore {
         for edit in edits {
             // Each op is derived from the state that holds the previous one (an import may
             // edit one facility twice).
-            let mut doc = match lock_doc(&mut tx, self.dialect, edit.kind, edit.id).await? {
+            let mut doc = match load_doc(&mut tx, &context, edit.kind, edit.id).await? {
                 Some((kind, _, _)) if kind != edit.kind => {
                     return Err(StoreError::Conflict(format!(
                         "record {} is a {kind}",
@@ -36,7 +36,7 @@ impl RegistryStore for SqlStore {
             ops.push(op);
         }
         let applied: Vec<_> = ops.iter().zip(scopes).collect();
-        append_to_feed(&mut tx, &context, &applied).await?;
+        finish(&mut tx, &context, &applied).await?;
         self.set_last_seq(&mut tx, self.server_actor, seq).await?;
         tx.commit().await?;
         Ok(())

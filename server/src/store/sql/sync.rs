@@ -40,6 +40,8 @@ impl SyncStore for SqlStore {
         let clock_skewed = self.clock_skewed(&mut tx, author.actor).await?;
         let context = ApplyContext::new(self.dialect, &received_at, clock_skewed);
         let may_write = |kind, scope| author.principal.may_write(kind, scope);
+        let new: Vec<&Op> = plan.new.iter().collect();
+        preload(&mut tx, &context, &new).await?;
         let mut applied = Vec::with_capacity(plan.new.len());
         let mut rejected = Vec::new();
         for op in plan.new {
@@ -54,7 +56,7 @@ impl SyncStore for SqlStore {
                 }),
             }
         }
-        append_to_feed(&mut tx, &context, &applied).await?;
+        finish(&mut tx, &context, &applied).await?;
         record_rejections(&mut tx, author.actor, &rejected, &received_at).await?;
         if !plan.new.is_empty() {
             self.set_last_seq(&mut tx, author.actor, plan.acked_through)
