@@ -33,38 +33,7 @@ fn facility_edit(id: Uuid, name: &str, tax_code: &str, cp_potential: bool) -> Re
 
 /// A phone's walk-in as three ops made in `replica` under `actor` from `seq`.
 fn walk_in(replica: &mut Replica, actor: ActorId, seq: u64, event: EventId) -> Vec<Op> {
-    let (person, registration) = (PersonId::new(), RegistrationId::new());
-    let person_op = replica.write(
-        actor,
-        seq,
-        RecordKind::Person,
-        person.0,
-        vec![
-            ("name".into(), json!("Bà Năm")),
-            ("cp_staff".into(), json!(true)),
-        ],
-    );
-    let registration_op = replica.write(
-        actor,
-        seq + 1,
-        RecordKind::Registration,
-        registration.0,
-        vec![
-            ("event_id".into(), json!(event.to_string())),
-            ("person_id".into(), json!(person.to_string())),
-        ],
-    );
-    let fact = ScanFact {
-        event,
-        registration,
-        person: Some(person),
-        operator: None,
-        scanned_at_ms: 1_764_400_000_000,
-        status: ScanStatus::Ok,
-        walk_in: true,
-    };
-    let scan_op = replica.scan(actor, seq + 2, Uuid::now_v7(), fact);
-    vec![person_op, registration_op, scan_op]
+    sachhon_tests::raw::walk_in_ops(replica, actor, seq, event, "Bà Năm")
 }
 
 async fn pull_everything(

@@ -54,37 +54,9 @@ impl RawDevice {
     /// A walk-in as a phone makes it: person, registration, scan (three ops).
     pub fn walk_in(&mut self, event: &str, name: &str) -> anyhow::Result<Vec<Op>> {
         let event: EventId = event.parse().context("event id")?;
-        let person = PersonId::new();
-        let registration = RegistrationId::new();
-        let person_op = self.write(
-            RecordKind::Person,
-            person.0,
-            vec![
-                ("name".into(), json!(name)),
-                ("facility_id".into(), Value::Null),
-                ("cp_staff".into(), json!(false)),
-            ],
-        );
-        let registration_op = self.write(
-            RecordKind::Registration,
-            registration.0,
-            vec![
-                ("event_id".into(), json!(event.to_string())),
-                ("person_id".into(), json!(person.to_string())),
-            ],
-        );
-        let fact = ScanFact {
-            event,
-            registration,
-            person: Some(person),
-            operator: None,
-            scanned_at_ms: 1_764_400_000_000,
-            status: ScanStatus::Ok,
-            walk_in: true,
-        };
-        let seq = self.take_seq();
-        let scan_op = self.replica.scan(self.actor, seq, Uuid::now_v7(), fact);
-        Ok(vec![person_op, registration_op, scan_op])
+        let ops = walk_in_ops(&mut self.replica, self.actor, self.next_seq, event, name);
+        self.next_seq += ops.len() as u64;
+        Ok(ops)
     }
 
     /// A scan of a registration at a given phone time (ms since the epoch).
@@ -204,4 +176,45 @@ impl RawDevice {
         let json = serde_json::from_slice(&response.bytes().await?).unwrap_or(Value::Null);
         Ok((status, json))
     }
+}
+
+/// A walk-in as a phone makes it, under `actor` from sequence number `seq`: a person (no
+/// facility), their registration for `event`, and the scan — three ops, applied to `replica`.
+pub fn walk_in_ops(
+    replica: &mut Replica,
+    actor: ActorId,
+    seq: u64,
+    event: EventId,
+    name: &str,
+) -> Vec<Op> {
+    let (person, registration) = (PersonId::new(), RegistrationId::new());
+    let person_fields = vec![
+        ("name".into(), json!(name)),
+        ("facility_id".into(), Value::Null),
+        ("cp_staff".into(), json!(false)),
+    ];
+    let registration_fields = vec![
+        ("event_id".into(), json!(event.to_string())),
+        ("person_id".into(), json!(person.to_string())),
+    ];
+    let fact = ScanFact {
+        event,
+        registration,
+        person: Some(person),
+        operator: None,
+        scanned_at_ms: 1_764_400_000_000,
+        status: ScanStatus::Ok,
+        walk_in: true,
+    };
+    vec![
+        replica.write(actor, seq, RecordKind::Person, person.0, person_fields),
+        replica.write(
+            actor,
+            seq + 1,
+            RecordKind::Registration,
+            registration.0,
+            registration_fields,
+        ),
+        replica.scan(actor, seq + 2, Uuid::now_v7(), fact),
+    ]
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use sachhon_shared::authority::Role;
-use sachhon_shared::{DeviceId, FacilityId, RecordKind};
+use sachhon_shared::{DeviceId, FacilityId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -37,18 +37,7 @@ pub async fn create(
             "an enterprise device needs the facility it belongs to",
         ));
     }
-    if let Some(facility) = body.facility_id {
-        if !state
-            .store
-            .record_exists(RecordKind::Facility, facility.0)
-            .await?
-        {
-            return Err(ApiError::invalid(
-                "facility_id",
-                format!("no facility {facility}"),
-            ));
-        }
-    }
+    super::registry::ensure_facility(&*state.store, body.facility_id).await?;
     let token = tokens::generate();
     let device = NewDevice {
         name: body.name,

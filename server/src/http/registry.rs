@@ -184,18 +184,7 @@ pub async fn create_person(
     Json(input): Json<PersonInput>,
 ) -> Result<Created, ApiError> {
     let name = required_text("name", &input.name)?;
-    if let Some(facility) = input.facility_id {
-        if !state
-            .store
-            .record_exists(RecordKind::Facility, facility.0)
-            .await?
-        {
-            return Err(ApiError::invalid(
-                "facility_id",
-                format!("no facility {facility}"),
-            ));
-        }
-    }
+    super::registry::ensure_facility(&*state.store, input.facility_id).await?;
     let id = PersonId::new();
     let fields = vec![
         ("name".to_string(), name),
@@ -275,6 +264,19 @@ pub async fn attendance(
         "count": attendees.len(),
         "attendees": attendees,
     })))
+}
+
+/// Refuses (422, `facility_id`) a facility id that names no facility.
+pub(super) async fn ensure_facility(
+    store: &dyn Store,
+    facility: Option<FacilityId>,
+) -> Result<(), ApiError> {
+    match facility {
+        Some(id) if !store.record_exists(RecordKind::Facility, id.0).await? => Err(
+            ApiError::invalid("facility_id", format!("no facility {id}")),
+        ),
+        _ => Ok(()),
+    }
 }
 
 async fn write(
