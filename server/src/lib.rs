@@ -7,5 +7,6 @@ pub mod progress;
 pub mod store;
 pub mod time;
 pub mod tokens;
+pub mod web;
 
 pub use http::{app, serve, AppState};

@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
-use sachhon_server::{store, tokens, AppState};
+use sachhon_server::store::{UserRole, UserWrite};
+use sachhon_server::{store, tokens, web, AppState};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +34,31 @@ enum Command {
         #[arg(long, env = "SACHHON_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Manages the accounts of the office web pages.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds an account, or sets the password and role of an existing one.
+    Add {
+        /// Database URL, as `serve` takes it.
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// The login name (kept in lower case).
+        #[arg(long)]
+        username: String,
+        /// `office` (read, review, resolve, follow up the plan) or `admin` (also devices).
+        #[arg(long, value_parser = ["office", "admin"])]
+        role: String,
+        /// Read the password from standard input (one line; never on the command line, where
+        /// other users of the machine could see it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -50,7 +76,57 @@ async fn main() -> anyhow::Result<()> {
             bind,
             public_url,
         } => serve(&db, &bind, public_url).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    role,
+                    password_stdin: _,
+                },
+        } => add_user(&db, &username, &role).await,
     }
+}
+
+/// `sachhon user add`: prints `{"username", "role", "updated"}`.
+async fn add_user(db: &str, username: &str, role: &str) -> anyhow::Result<()> {
+    let username = web::normalise_username(username);
+    anyhow::ensure!(
+        !username.is_empty() && username.chars().count() <= 64,
+        "the username must have 1 to 64 characters"
+    );
+    anyhow::ensure!(
+        !username
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace()),
+        "the username must not contain spaces or control characters"
+    );
+    let role: UserRole = role.parse().map_err(anyhow::Error::msg)?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&password);
+    web::password::check(password).map_err(anyhow::Error::msg)?;
+    let hash = web::password::hash(password).map_err(anyhow::Error::msg)?;
+    let store = store::connect(db)
+        .await
+        .with_context(|| format!("opening the database {db}"))?;
+    let written = store.put_user(&username, &hash, role).await?;
+    let updated = written == UserWrite::Updated;
+    if updated {
+        eprintln!(
+            "user {username} existed: its password and role are replaced and its sessions ended"
+        );
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "username": username, "role": role.as_str(), "updated": updated })
+    );
+    Ok(())
 }
 
 async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //! Every story runs on both backends.
 
 mod bad_input;
+mod browser;
 mod checkin;
 mod crash;
 mod devices;
@@ -11,6 +12,7 @@ mod progress;
 mod questionnaires;
 mod store;
 mod sync;
+mod web;
 
 /// Declares one `#[tokio::test]` per backend for an `async fn story(Backend)`.
 macro_rules! on_both_backends {

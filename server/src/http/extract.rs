@@ -1,9 +1,10 @@
 //! Extractors: JSON bodies and path ids whose rejections are problem+json, and the
-//! authenticated callers (admin, office reader, device).
+//! authenticated callers (admin, office reader, device) — by bearer token, or by the web
+//! session cookie for office and admin accounts.
 
 use super::problem::{from_rejection, ApiError};
 use super::AppState;
-use crate::store::Author;
+use crate::store::{Author, UserRole};
 use crate::tokens;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -79,13 +80,24 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or(ApiError::Unauthorized)
 }
 
-/// Who presented a bearer token.
+/// Who is calling: the owner of a bearer token, or the user of a web session.
 enum Caller {
     Admin,
     Device(Author),
+    OfficeUser,
 }
 
 async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    // Without a bearer token, the web session cookie: the JSON API works from the browser
+    // (admin accounts count as the administrator; writes need the CSRF header).
+    if !parts.headers.contains_key(AUTHORIZATION) {
+        if let Some(user) = crate::web::session::api_user(parts, state).await? {
+            return Ok(match user.role {
+                UserRole::Admin => Caller::Admin,
+                UserRole::Office => Caller::OfficeUser,
+            });
+        }
+    }
     let hash = tokens::hash(bearer(parts)?);
     if state.admin_token_hash.as_deref() == Some(hash.as_str())
         || state.store.is_admin_token(&hash).await?
@@ -107,7 +119,9 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match caller(parts, state).await? {
             Caller::Admin => Ok(Self),
-            Caller::Device(_) => Err(ApiError::Forbidden("this needs the admin token".into())),
+            Caller::Device(_) | Caller::OfficeUser => {
+                Err(ApiError::Forbidden("this needs the admin token".into()))
+            }
         }
     }
 }
@@ -120,7 +134,7 @@ impl FromRequestParts<AppState> for Office {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match caller(parts, state).await? {
-            Caller::Admin => Ok(Self),
+            Caller::Admin | Caller::OfficeUser => Ok(Self),
             Caller::Device(author) if author.principal.role == Role::Office => Ok(Self),
             Caller::Device(_) => Err(ApiError::Forbidden(
                 "this needs the admin token or an office device".into(),
@@ -138,7 +152,7 @@ impl FromRequestParts<AppState> for Device {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match caller(parts, state).await? {
             Caller::Device(author) => Ok(Self(author)),
-            Caller::Admin => Err(ApiError::Forbidden(
+            Caller::Admin | Caller::OfficeUser => Err(ApiError::Forbidden(
                 "sync needs a device token; enrol a device first".into(),
             )),
         }

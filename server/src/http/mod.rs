@@ -8,7 +8,7 @@ mod extract;
 mod problem;
 mod progress;
 mod qr;
-mod questionnaires;
+pub(crate) mod questionnaires;
 mod registry;
 mod sync;
 
@@ -103,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         );
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::web::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))

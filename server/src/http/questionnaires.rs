@@ -68,7 +68,7 @@ async fn latest(store: &dyn Store, id: QuestionnaireId) -> Result<(u32, Definiti
 }
 
 /// A response's view with the definition of its version.
-async fn view(
+pub(crate) async fn view(
     store: &dyn Store,
     id: ResponseId,
 ) -> Result<(ResponseView, Option<Definition>), ApiError> {
@@ -113,15 +113,29 @@ pub async fn resolve(
     let id: ResponseId = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("{id:?} is not a known id")))?;
-    let (_, definition) = view(&*state.store, id).await?;
+    Ok(axum::Json(
+        resolve_answer(&*state.store, id, &key, resolution.value).await?,
+    ))
+}
+
+/// Sets one answer of a response as the office (the API's `PUT …/answers/{key}` and the
+/// response page's form): checked against the response's questionnaire version, written under
+/// the server's actor so that it supersedes every value it has seen.
+pub(crate) async fn resolve_answer(
+    store: &dyn Store,
+    id: ResponseId,
+    key: &str,
+    value: FieldValue,
+) -> Result<ResponseView, ApiError> {
+    let (_, definition) = view(store, id).await?;
     let definition = definition.ok_or_else(|| {
         ApiError::Conflict("the response's questionnaire version is unknown".into())
     })?;
     definition
-        .check_answer(&key, &resolution.value)
+        .check_answer(key, &value)
         .map_err(|e| ApiError::invalid("value", e.to_string()))?;
-    write(&*state.store, id, vec![(key, resolution.value)]).await?;
-    Ok(axum::Json(view(&*state.store, id).await?.0))
+    write(store, id, vec![(key.to_string(), value)]).await?;
+    Ok(view(store, id).await?.0)
 }
 
 /// Body of `POST /api/v1/responses/{id}/review`.
@@ -140,23 +154,35 @@ pub async fn review(
     PathId(id): PathId<ResponseId>,
     Json(input): Json<ReviewInput>,
 ) -> Result<axum::Json<ResponseView>, ApiError> {
-    if !meta::REVIEW_STATES.contains(&input.state.as_str()) {
+    Ok(axum::Json(
+        review_response(&*state.store, id, &input.state, input.comment).await?,
+    ))
+}
+
+/// Records the office's review of a response (the API and the response page's form).
+pub(crate) async fn review_response(
+    store: &dyn Store,
+    id: ResponseId,
+    state: &str,
+    comment: Option<String>,
+) -> Result<ResponseView, ApiError> {
+    if !meta::REVIEW_STATES.contains(&state) {
         return Err(ApiError::invalid(
             "state",
             format!("state must be one of {}", meta::REVIEW_STATES.join(", ")),
         ));
     }
-    let comment = input.comment.filter(|c| !c.trim().is_empty());
-    if input.state == "has_issues" && comment.is_none() {
+    let comment = comment.filter(|c| !c.trim().is_empty());
+    if state == "has_issues" && comment.is_none() {
         return Err(ApiError::invalid("comment", "say what the issues are"));
     }
-    view(&*state.store, id).await?;
+    view(store, id).await?;
     let fields = vec![
-        (meta::REVIEW.to_string(), json!(input.state)),
+        (meta::REVIEW.to_string(), json!(state)),
         (meta::REVIEW_COMMENT.to_string(), json!(comment)),
     ];
-    write(&*state.store, id, fields).await?;
-    Ok(axum::Json(view(&*state.store, id).await?.0))
+    write(store, id, fields).await?;
+    Ok(view(store, id).await?.0)
 }
 
 async fn write(

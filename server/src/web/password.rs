@@ -1,0 +1,82 @@
+//! Passwords of web accounts: argon2id with its default (OWASP-recommended) parameters, kept as
+//! PHC strings. Hashing is slow on purpose; callers on a request path run it off the async
+//! threads.
+
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use std::sync::OnceLock;
+
+/// The shortest password `sachhon user add` accepts, in characters.
+pub const MIN_CHARS: usize = 8;
+
+/// The longest password accepted, in bytes (hashing cost grows with the input).
+pub const MAX_BYTES: usize = 1024;
+
+/// Why a password is refused.
+pub fn check(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_CHARS {
+        return Err(format!(
+            "the password must have at least {MIN_CHARS} characters"
+        ));
+    }
+    if password.len() > MAX_BYTES {
+        return Err(format!("the password must be at most {MAX_BYTES} bytes"));
+    }
+    Ok(())
+}
+
+/// The argon2id hash of a password with a fresh random salt, as a PHC string.
+pub fn hash(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no random source: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether the password matches the stored hash (a malformed hash matches nothing).
+pub fn verify(password: &str, phc: &str) -> bool {
+    if password.len() > MAX_BYTES {
+        return false;
+    }
+    PasswordHash::new(phc)
+        .and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed))
+        .is_ok()
+}
+
+/// A hash to check against when the username is unknown, so that a failed login takes as long
+/// whether or not the account exists (no user enumeration by timing).
+pub fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    // Checked only for its cost: the result is ignored, so a known password does no harm.
+    DECOY.get_or_init(|| hash("sachhon decoy password").unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash("mật khẩu dài").expect("hash");
+        let b = hash("mật khẩu dài").expect("hash");
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b, "fresh salt each time");
+        assert!(verify("mật khẩu dài", &a));
+        assert!(!verify("mật khẩu dai", &a));
+        assert!(!verify("anything", "not a hash"));
+        assert!(!verify("anything", decoy_hash()));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(check("1234567").is_err());
+        assert!(check("12345678").is_ok());
+        assert!(
+            check("mậtkhẩu!").is_ok(),
+            "counted in characters, not bytes"
+        );
+    }
+}

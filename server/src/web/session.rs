@@ -1,0 +1,265 @@
+//! Web sessions and CSRF protection.
+//!
+//! A session is a random token in the `sachhon_session` cookie (HttpOnly, SameSite=Strict,
+//! Path=/, Secure behind https, 12 h); the database keeps only its SHA-256 and the session's
+//! CSRF token. Every form carries that CSRF token in a hidden `csrf` field and a POST without
+//! it is refused (403) before anything is read or written. The login form, shown before any
+//! session exists, is bound to a pre-session cookie (`sachhon_login`) instead: its CSRF field
+//! is derived from that cookie's random value.
+//!
+//! The JSON API accepts the session cookie too (see `http::extract`); there a request that
+//! changes something must carry the CSRF token in an `X-CSRF-Token` header.
+
+use super::error::PageError;
+use super::i18n::{t, Lang};
+use crate::http::{ApiError, AppState};
+use crate::store::SessionUser;
+use crate::tokens;
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::http::header::{COOKIE, LOCATION};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "sachhon_session";
+/// The pre-session cookie of the login form.
+pub const LOGIN_COOKIE: &str = "sachhon_login";
+/// How long a session lasts.
+pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
+/// How long a login form stays valid.
+pub const LOGIN_FORM_SECONDS: i64 = 60 * 60;
+/// The header that carries the CSRF token of cookie-authenticated API writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of a cookie in the request, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    crate::time::unix_ms(time::OffsetDateTime::now_utc())
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
+/// The account of the request's session cookie, if it names a live session.
+pub async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<SessionUser>, ApiError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state.store.session(&tokens::hash(token), now_ms()).await?)
+}
+
+/// The session user of an API request made with the cookie, if any; a cookie-authenticated
+/// request that changes something must carry the CSRF token in [`CSRF_HEADER`].
+pub async fn api_user(parts: &Parts, state: &AppState) -> Result<Option<SessionUser>, ApiError> {
+    let Some(user) = current(state, &parts.headers).await? else {
+        return Ok(None);
+    };
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let header = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if !safe && !same_secret(header, &user.csrf_token) {
+        return Err(ApiError::Forbidden(format!(
+            "a request authenticated by the session cookie needs its CSRF token in {CSRF_HEADER}"
+        )));
+    }
+    Ok(Some(user))
+}
+
+/// Whether cookies must be `Secure` (the server is reached over https).
+pub fn secure(state: &AppState) -> bool {
+    state.public_url.starts_with("https://")
+}
+
+/// A `Set-Cookie` value for one of our cookies.
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text =
+        format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A `Set-Cookie` value that removes one of our cookies.
+pub fn clear_cookie(name: &str, secure: bool) -> HeaderValue {
+    set_cookie(name, "", 0, secure)
+}
+
+/// The CSRF token of the login form, derived from the pre-session cookie's value: only a page
+/// that can read that HttpOnly cookie's value (none but the server) can make it.
+pub fn login_csrf(pre_session: &str) -> String {
+    tokens::hash(&format!("sachhon login form {pre_session}"))
+}
+
+/// A local path to go to after logging in; anything else (another site, `//host`) is `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control)
+                && !path.starts_with("/login") =>
+        {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// A 303 redirect.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A logged-in user; without a live session the request is sent to `/login?next=…`.
+pub struct WebUser(pub SessionUser);
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match current(state, &parts.headers).await {
+            Ok(Some(user)) => Ok(Self(user)),
+            Ok(None) => {
+                // After logging in, come back here; a form's target is not a page to land on.
+                let next = if parts.method == Method::GET {
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map_or("/", |p| p.as_str())
+                        .to_string()
+                } else {
+                    "/".to_string()
+                };
+                let lang = Lang::from_query(parts.uri.query());
+                Err(see_other(
+                    &lang.link(&format!("/login?next={}", encode(&next))),
+                ))
+            }
+            Err(error) => Err(PageError::from(error).into_response()),
+        }
+    }
+}
+
+/// A form that carries its CSRF token.
+pub trait CsrfToken {
+    /// The `csrf` field as posted.
+    fn csrf(&self) -> &str;
+}
+
+/// A form posted by a logged-in user with the session's CSRF token; anything else is refused
+/// with 403 before the handler runs.
+pub struct CsrfForm<T> {
+    /// Who posted it.
+    pub user: SessionUser,
+    /// The form.
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + CsrfToken + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let WebUser(user) = WebUser::from_request_parts(&mut parts, state).await?;
+        let lang = Lang::from_query(parts.uri.query());
+        let refused = || PageError::forbidden(lang.t(&t::BAD_FORM)).into_response();
+        let request = Request::from_parts(parts, body);
+        let Form(form) = Form::<T>::from_request(request, state)
+            .await
+            .map_err(|_| refused())?;
+        if !same_secret(form.csrf(), &user.csrf_token) {
+            return Err(refused());
+        }
+        Ok(Self { user, form })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; sachhon_session=abc ; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, LOGIN_COOKIE), None);
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/events?lang=en")), "/events?lang=en");
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil",
+            "/login?next=/",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+        assert!(!same_secret("", "x"));
+    }
+
+    #[test]
+    fn cookies_are_strict_and_http_only() {
+        let value = set_cookie(SESSION_COOKIE, "t", 43200, true);
+        let text = value.to_str().unwrap_or_default();
+        assert!(text.contains("HttpOnly") && text.contains("SameSite=Strict"));
+        assert!(text.contains("Path=/") && text.contains("Secure"));
+        assert!(text.contains("Max-Age=43200"));
+    }
+}
