@@ -37,12 +37,9 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// A pre-session value as we make them (43 URL-safe characters); anything else is replaced.
+/// A pre-session value as we make them; anything else is replaced.
 fn well_formed(value: &str) -> bool {
-    value.len() == 43
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    tokens::is_well_formed(value)
 }
 
 /// Usernames are compared in lower case, without surrounding blanks.
