@@ -70,36 +70,40 @@ impl ProgressStore for SqlStore {
         min_savings_pct: f64,
     ) -> StoreResult<Vec<(Option<String>, Counts)>> {
         let before = crate::time::rfc3339_from_ms(before_ms);
-        // Facilities with CP potential and their latest response answered in time. Being
-        // reached (attending, or answering) is implied by having a scored response.
+        // Facilities with CP potential and their latest response answered in time, found per
+        // facility through the `responses_latest` index. Being reached (attending, or answering)
+        // is implied by having a scored response.
         let facilities = sqlx::query(
-            "WITH latest AS (SELECT facility_id, passes, applies_cp, savings_pct, \
-                 ROW_NUMBER() OVER (PARTITION BY facility_id \
-                                    ORDER BY answered_at_ms DESC, id DESC) AS rank \
-                 FROM responses WHERE answered_at_ms < $1) \
-             SELECT f.district, COUNT(*) AS potential, \
+            "SELECT f.district, COUNT(*) AS potential, \
                  CAST(SUM(CASE WHEN l.passes = 1 THEN 1 ELSE 0 END) AS BIGINT) AS aware, \
-                 CAST(SUM(CASE WHEN l.applies_cp = 1 AND l.savings_pct >= CAST($2 AS DOUBLE PRECISION) \
+                 CAST(SUM(CASE WHEN l.applies_cp = 1 \
+                     AND l.savings_pct >= CAST($2 AS DOUBLE PRECISION) \
                      THEN 1 ELSE 0 END) AS BIGINT) AS adopting \
-             FROM facilities f LEFT JOIN latest l ON l.facility_id = f.id AND l.rank = 1 \
-             WHERE f.cp_potential = 1 GROUP BY f.district",
+             FROM (SELECT f.district, \
+                     (SELECT r.id FROM responses r WHERE r.facility_id = f.id \
+                      AND r.answered_at_ms < $1 \
+                      ORDER BY r.answered_at_ms DESC, r.id DESC LIMIT 1) AS latest \
+                   FROM facilities f WHERE f.cp_potential = 1) f \
+             LEFT JOIN responses l ON l.id = f.latest \
+             GROUP BY f.district",
         )
         .bind(before_ms)
         .bind(min_savings_pct.to_string())
         .fetch_all(&self.reader)
         .await?;
         // Dedicated staff, and whether any of their unannulled scans at a training event that
-        // started in time was made in time.
+        // started in time was made in time. `IN (subquery)` lets the database build the set of
+        // trained people once; a join on it was quadratic on SQLite (docs/benchmarks.md).
         let staff = sqlx::query(
-            "WITH trained AS (SELECT DISTINCT COALESCE(s.person_id, r.person_id) AS person_id \
+            "WITH trained AS (SELECT COALESCE(s.person_id, r.person_id) AS person_id \
                  FROM scans s JOIN events e ON e.id = s.event_id \
                  LEFT JOIN registrations r ON r.id = s.registration_id \
                  WHERE e.kind = 'training' AND e.starts_at < $1 AND s.scanned_at_ms < $2 \
                  AND NOT EXISTS (SELECT 1 FROM annulments a WHERE a.scan_id = s.id)) \
              SELECT f.district, COUNT(*) AS staff, \
-                 CAST(SUM(CASE WHEN t.person_id IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS trained \
+                 CAST(SUM(CASE WHEN p.id IN (SELECT person_id FROM trained) THEN 1 ELSE 0 END) \
+                     AS BIGINT) AS trained \
              FROM people p LEFT JOIN facilities f ON f.id = p.facility_id \
-             LEFT JOIN trained t ON t.person_id = p.id \
              WHERE p.cp_staff = 1 GROUP BY f.district",
         )
         .bind(before)
