@@ -1,16 +1,29 @@
 //! `sachhon-bench`: benchmarks of the real server binary on the workload of DESIGN.md
 //! ("Performance targets"). See docs/benchmarks.md for how to run it and the figures.
 //!
-//! Build it in release: `cargo run --release -p sachhon-tests --bin sachhon-bench -- ingest`.
+//! Build it in release: `cargo run --release -p sachhon-tests --bin sachhon-bench -- ingest`
+//! (or `-- progress`).
 
+#[path = "bench/bulk.rs"]
+mod bulk;
 #[path = "bench/ceiling.rs"]
 mod ceiling;
+#[path = "bench/dataset.rs"]
+mod dataset;
 #[path = "bench/device.rs"]
 mod device;
+#[path = "bench/explain.rs"]
+mod explain;
 #[path = "bench/ingest.rs"]
 mod ingest;
 #[path = "bench/machine.rs"]
 mod machine;
+#[path = "bench/progress.rs"]
+mod progress;
+#[path = "bench/progress_check.rs"]
+mod progress_check;
+#[path = "bench/progress_http.rs"]
+mod progress_http;
 #[path = "bench/pull.rs"]
 mod pull;
 #[path = "bench/report.rs"]
@@ -33,6 +46,9 @@ struct Cli {
 enum Command {
     /// Offline walk-ins of many trainer phones pushed at once, then a delta and a cold pull.
     Ingest(IngestArgs),
+    /// A programme's worth of data loaded straight into the tables, then the progress
+    /// indicators and their exports timed.
+    Progress(ProgressArgs),
 }
 
 /// The storage backend to run the server on.
@@ -73,6 +89,49 @@ struct IngestArgs {
     batch: usize,
 }
 
+/// Options of `sachhon-bench progress`.
+#[derive(clap::Args)]
+struct ProgressArgs {
+    /// Storage backend of the server.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: BackendArg,
+    /// Facilities (70 % with CP potential).
+    #[arg(long, default_value_t = 100_000)]
+    facilities: usize,
+    /// People (40 % dedicated CP staff).
+    #[arg(long, default_value_t = 150_000)]
+    people: usize,
+    /// Events (half of them trainings), 2013–2020.
+    #[arg(long, default_value_t = 2_000)]
+    events: usize,
+    /// Scans, each with its registration.
+    #[arg(long, default_value_t = 1_000_000)]
+    scans: usize,
+    /// Questionnaire responses (1 to 4 per answering facility).
+    #[arg(long, default_value_t = 100_000)]
+    responses: usize,
+    /// Timed requests per query, after one warm-up.
+    #[arg(long, default_value_t = 20)]
+    requests: usize,
+    /// Seconds to wait for one answer; a query that takes longer is reported as such, and
+    /// the server restarted.
+    #[arg(long = "timeout", default_value_t = 120)]
+    timeout_s: u64,
+    /// Print the plans of the two progress queries on the loaded database first.
+    #[arg(long)]
+    explain: bool,
+    /// Seed of the data generator.
+    #[arg(long, default_value_t = 86)]
+    seed: u64,
+    /// A file of SQL statements run after the load, before the server starts (e.g. an index
+    /// to try).
+    #[arg(long)]
+    sql: Option<std::path::PathBuf>,
+    /// Keep the database afterwards (its URL goes to standard error).
+    #[arg(long)]
+    keep: bool,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -85,6 +144,25 @@ async fn main() -> anyhow::Result<()> {
                 batch: args.batch,
             };
             ingest::run(&config).await
+        }
+        Command::Progress(args) => {
+            let config = progress::Config {
+                backend: args.backend.into(),
+                sizes: dataset::Sizes {
+                    facilities: args.facilities,
+                    people: args.people,
+                    events: args.events,
+                    scans: args.scans,
+                    responses: args.responses,
+                },
+                seed: args.seed,
+                requests: args.requests,
+                timeout: std::time::Duration::from_secs(args.timeout_s),
+                explain: args.explain,
+                sql: args.sql,
+                keep: args.keep,
+            };
+            progress::run(&config).await
         }
     }
 }
