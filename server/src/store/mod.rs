@@ -6,6 +6,7 @@
 //! change feed, the document states and the projections never disagree.
 
 mod apply;
+mod batch;
 mod checkin;
 mod devices;
 mod dialect;

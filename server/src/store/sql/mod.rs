@@ -12,7 +12,8 @@ mod users;
 
 use self::sync::CLOCK_TOLERANCE_MS;
 
-use super::apply::{apply_change, finish, load_doc, preload, seq_to_db, Applied, ApplyContext};
+use super::apply::{apply_change, load_doc, seq_to_db, Applied};
+use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
 use super::{
     Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord, FacilityRecord,
