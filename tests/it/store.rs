@@ -7,6 +7,7 @@ use sachhon_shared::authority::Role;
 use sachhon_shared::op::{ScanFact, ScanStatus};
 use sachhon_shared::replica::Replica;
 use sachhon_shared::{ActorId, EventId, FacilityId, Op, PersonId, RecordKind, RegistrationId};
+use sachhon_tests::raw::SCANNED_AT_MS;
 use sachhon_tests::Backend;
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,7 +34,7 @@ fn facility_edit(id: Uuid, name: &str, tax_code: &str, cp_potential: bool) -> Re
 
 /// A phone's walk-in as three ops made in `replica` under `actor` from `seq`.
 fn walk_in(replica: &mut Replica, actor: ActorId, seq: u64, event: EventId) -> Vec<Op> {
-    sachhon_tests::raw::walk_in_ops(replica, actor, seq, event, "Bà Năm")
+    sachhon_tests::raw::walk_in_ops(replica, actor, seq, event, "Bà Năm", SCANNED_AT_MS)
 }
 
 async fn pull_everything(

@@ -12,6 +12,9 @@ use sachhon_shared::{ActorId, EventId, Op, PersonId, RecordKind, RegistrationId}
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+/// The phone time of a raw device's walk-ins (2025-11-29).
+pub const SCANNED_AT_MS: i64 = 1_764_400_000_000;
+
 /// An enrolled actor whose ops are made in memory and pushed as raw CBOR.
 pub struct RawDevice {
     /// The enrolment's actor id.
@@ -54,7 +57,14 @@ impl RawDevice {
     /// A walk-in as a phone makes it: person, registration, scan (three ops).
     pub fn walk_in(&mut self, event: &str, name: &str) -> anyhow::Result<Vec<Op>> {
         let event: EventId = event.parse().context("event id")?;
-        let ops = walk_in_ops(&mut self.replica, self.actor, self.next_seq, event, name);
+        let ops = walk_in_ops(
+            &mut self.replica,
+            self.actor,
+            self.next_seq,
+            event,
+            name,
+            SCANNED_AT_MS,
+        );
         self.next_seq += ops.len() as u64;
         Ok(ops)
     }
@@ -179,13 +189,15 @@ impl RawDevice {
 }
 
 /// A walk-in as a phone makes it, under `actor` from sequence number `seq`: a person (no
-/// facility), their registration for `event`, and the scan — three ops, applied to `replica`.
+/// facility), their registration for `event`, and the scan at `scanned_at_ms` — three ops,
+/// applied to `replica`.
 pub fn walk_in_ops(
     replica: &mut Replica,
     actor: ActorId,
     seq: u64,
     event: EventId,
     name: &str,
+    scanned_at_ms: i64,
 ) -> Vec<Op> {
     let (person, registration) = (PersonId::new(), RegistrationId::new());
     let person_fields = vec![
@@ -202,7 +214,7 @@ pub fn walk_in_ops(
         registration,
         person: Some(person),
         operator: None,
-        scanned_at_ms: 1_764_400_000_000,
+        scanned_at_ms,
         status: ScanStatus::Ok,
         walk_in: true,
     };

@@ -3,13 +3,9 @@
 //! with consecutive sequence numbers — and queues them as encoded push batches. Everything
 //! here happens before the clock starts.
 
-use sachhon_shared::op::ScanStatus;
 use sachhon_shared::replica::Replica;
 use sachhon_shared::wire::{to_cbor, PushRequest};
-use sachhon_shared::{
-    ActorId, EventId, Op, PersonId, RecordKind, RegistrationId, ScanFact, ScanId,
-};
-use serde_json::{json, Value};
+use sachhon_shared::{ActorId, EventId, Op};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Ops one walk-in makes: person, registration, scan.
@@ -81,37 +77,8 @@ fn walk_in(
     seq: u64,
     index: usize,
     scanned_at_ms: i64,
-) -> [Op; 3] {
-    let (person, registration, scan) = (PersonId::new(), RegistrationId::new(), ScanId::new());
-    let person_fields = vec![
-        ("name".to_string(), json!(name(index))),
-        ("facility_id".to_string(), Value::Null),
-        ("cp_staff".to_string(), json!(false)),
-    ];
-    let registration_fields = vec![
-        ("event_id".to_string(), json!(event.to_string())),
-        ("person_id".to_string(), json!(person.to_string())),
-    ];
-    let fact = ScanFact {
-        event,
-        registration,
-        person: Some(person),
-        operator: None,
-        scanned_at_ms,
-        status: ScanStatus::Ok,
-        walk_in: true,
-    };
-    [
-        replica.write(actor, seq, RecordKind::Person, person.0, person_fields),
-        replica.write(
-            actor,
-            seq + 1,
-            RecordKind::Registration,
-            registration.0,
-            registration_fields,
-        ),
-        replica.scan(actor, seq + 2, scan.0, fact),
-    ]
+) -> Vec<Op> {
+    sachhon_tests::raw::walk_in_ops(replica, actor, seq, event, &name(index), scanned_at_ms)
 }
 
 /// A plausible Vietnamese full name, different for consecutive walk-ins.
