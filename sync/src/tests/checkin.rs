@@ -30,6 +30,19 @@ async fn phone(home: &Path, keys: Vec<TicketKey>, options: Options) -> Device {
     device
 }
 
+/// A trainer phone in a fresh home whose key ring holds one key, made from `seed`.
+async fn trainer_with_key(seed: u8) -> (tempfile::TempDir, SigningKey, Device) {
+    let home = tempfile::tempdir().expect("home");
+    let key = signing_key(seed);
+    let device = phone(
+        home.path(),
+        vec![public_key(&key, false)],
+        Options::default(),
+    )
+    .await;
+    (home, key, device)
+}
+
 fn ticket(event: EventId, registration: RegistrationId, key: &SigningKey) -> String {
     issue(
         Ticket {
@@ -142,14 +155,7 @@ async fn pull(device: &Device, ops: &[Op]) {
 
 #[tokio::test]
 async fn a_known_ticket_is_ok_then_duplicate() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(1);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(1).await;
     let (event, registration, person) = (EventId::new(), RegistrationId::new(), PersonId::new());
     let mut office = Remote::new();
     pull(&device, &[office.registration(registration, event, person)]).await;
@@ -189,14 +195,7 @@ async fn a_known_ticket_is_ok_then_duplicate() {
 
 #[tokio::test]
 async fn an_unknown_registration_is_accepted_on_its_signature() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(2);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(2).await;
     let (event, registration) = (EventId::new(), RegistrationId::new());
     let qr = ticket(event, registration, &key);
 
@@ -237,14 +236,7 @@ async fn an_unknown_registration_is_accepted_on_its_signature() {
 
 #[tokio::test]
 async fn a_ticket_for_another_event_is_refused_and_nothing_queued() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(3);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(3).await;
     let (event, elsewhere, registration, person) = (
         EventId::new(),
         EventId::new(),
@@ -304,14 +296,7 @@ async fn forged_damaged_foreign_and_retired_tickets_are_invalid() {
 
 #[tokio::test]
 async fn a_revoked_registration_is_refused_until_the_office_reinstates_it() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(7);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(7).await;
     let (event, registration, person) = (EventId::new(), RegistrationId::new(), PersonId::new());
     let qr = ticket(event, registration, &key);
     let mut office = Remote::new();
@@ -339,14 +324,7 @@ async fn a_revoked_registration_is_refused_until_the_office_reinstates_it() {
 
 #[tokio::test]
 async fn an_annulled_scan_no_longer_counts_and_cannot_be_annulled_twice() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(8);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(8).await;
     let (event, registration) = (EventId::new(), RegistrationId::new());
     let qr = ticket(event, registration, &key);
     let scan = device.scan(event, &qr, None).await.expect("scan");
@@ -392,14 +370,7 @@ async fn an_annulled_scan_no_longer_counts_and_cannot_be_annulled_twice() {
 
 #[tokio::test]
 async fn pulled_annulments_apply_once_and_the_state_hash_matches_the_shared_replica() {
-    let home = tempfile::tempdir().expect("home");
-    let key = signing_key(9);
-    let device = phone(
-        home.path(),
-        vec![public_key(&key, false)],
-        Options::default(),
-    )
-    .await;
+    let (_home, key, device) = trainer_with_key(9).await;
     let (event, registration, person) = (EventId::new(), RegistrationId::new(), PersonId::new());
     let mut other = Remote::new();
     let pulled = vec![
