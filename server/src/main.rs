@@ -5,7 +5,6 @@ use clap::{Parser, Subcommand};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::store::{UserRole, UserWrite};
 use sachhon_server::{store, tokens, web, AppState};
-use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -143,11 +142,8 @@ async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Resu
         .await
         .with_context(|| format!("binding {bind}"))?;
     let address = listener.local_addr()?;
-    let state = AppState {
-        store,
-        admin_token_hash: env_token.map(|t| Arc::from(tokens::hash(&t))),
-        public_url: Arc::from(public_url.unwrap_or_else(|| format!("http://{address}"))),
-    };
+    let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+    let state = AppState::new(store, env_token.map(|t| tokens::hash(&t)), &public_url);
     tracing::info!(%address, "listening");
     sachhon_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())

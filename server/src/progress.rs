@@ -5,7 +5,6 @@ use crate::http::ApiError;
 use crate::store::Store;
 use sachhon_shared::indicators::{indicators, Counts, Indicator, Plan};
 use serde::Serialize;
-use time::macros::format_description;
 use time::{Date, Duration};
 
 /// Progress as of a date (CONTRACT.md's progress answer).
@@ -32,8 +31,8 @@ pub struct DistrictProgress {
 
 /// Parses an as-of date.
 pub fn parse_date(text: &str) -> Result<Date, ApiError> {
-    Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| ApiError::invalid("as_of", format!("{text:?} is not a date (YYYY-MM-DD)")))
+    sachhon_shared::timestamp::parse_date(text)
+        .map_err(|e| ApiError::invalid("as_of", e.to_string()))
 }
 
 /// Computes the report; with `district`, the top-level indicators are that district's.

@@ -1,16 +1,14 @@
-//! Time formats of the contract: RFC 3339 UTC strings and `YYYY-MM-DD` dates.
+//! Time formats of the contract: RFC 3339 UTC strings and `YYYY-MM-DD` dates. The range rule
+//! and the parsing live in `sachhon_shared::timestamp`, shared with the phone; this module
+//! only formats, and never panics, whatever a stored value holds.
 
-use time::format_description::well_known::Rfc3339;
+use sachhon_shared::timestamp;
 use time::OffsetDateTime;
 
-/// Formats a time as RFC 3339 in UTC (e.g. `2026-11-29T08:00:00Z`).
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
+pub use sachhon_shared::timestamp::{format_utc as rfc3339, unix_ms};
 
-/// Formats milliseconds since the Unix epoch as RFC 3339 UTC.
+/// Formats milliseconds since the Unix epoch as RFC 3339 UTC (the number itself when it is no
+/// time at all).
 pub fn rfc3339_from_ms(ms: i64) -> String {
     let nanos = i128::from(ms) * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
@@ -18,12 +16,7 @@ pub fn rfc3339_from_ms(ms: i64) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-/// Parses an RFC 3339 time.
+/// Parses a stored or received RFC 3339 time within the accepted years, as UTC.
 pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn unix_ms(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    timestamp::parse_time(text).ok()
 }

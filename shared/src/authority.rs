@@ -2,6 +2,7 @@
 
 use crate::ids::FacilityId;
 use crate::op::RecordKind;
+use crate::questionnaire::meta;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -120,6 +121,33 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// The field rules, in one table: whether this device may write `field` of a `kind`
+    /// record, beyond [`Principal::may_write`] (the server's own writes are not subject to
+    /// them).
+    ///
+    /// | record, field | who may write it |
+    /// | --- | --- |
+    /// | response `$review`, `$review_comment` | office devices only |
+    /// | response `$questionnaire`, `$version`, `$facility`; registration `event_id` | set when the record is created, never changed by a device |
+    /// | registration `person_id`, `revoked`, `revoked_at` | set when created; changed by office devices only |
+    /// | anything else | whoever may write the record |
+    ///
+    /// `creating` tells whether the op creates the record.
+    pub fn may_write_field(&self, kind: RecordKind, field: &str, creating: bool) -> bool {
+        let office = self.role == Role::Office;
+        match (kind, field) {
+            (RecordKind::Response, meta::REVIEW | meta::REVIEW_COMMENT) => office,
+            (RecordKind::Response, meta::QUESTIONNAIRE | meta::VERSION | meta::FACILITY)
+            | (RecordKind::Registration, "event_id") => creating,
+            (RecordKind::Registration, "person_id" | "revoked" | "revoked_at") => {
+                creating || office
+            }
+            _ => true,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +165,30 @@ mod tests {
         assert!(!device.may_read(Scope::Staff));
         assert!(!device.may_write(RecordKind::Scan, Scope::Facility(own)));
         assert!(device.may_write(RecordKind::Person, Scope::Facility(own)));
+    }
+
+    #[test]
+    fn field_rules_by_role() {
+        let device = |role| Principal {
+            role,
+            facility: None,
+        };
+        let (trainer, enterprise, office) = (
+            device(Role::Trainer),
+            device(Role::Enterprise),
+            device(Role::Office),
+        );
+        let review = |p: Principal| p.may_write_field(RecordKind::Response, meta::REVIEW, false);
+        assert!(!review(enterprise) && !review(trainer) && review(office));
+        for p in [trainer, enterprise, office] {
+            assert!(p.may_write_field(RecordKind::Response, meta::FACILITY, true));
+            assert!(!p.may_write_field(RecordKind::Response, meta::FACILITY, false));
+            assert!(!p.may_write_field(RecordKind::Registration, "event_id", false));
+            assert!(p.may_write_field(RecordKind::Response, "knows_cp", false));
+        }
+        assert!(trainer.may_write_field(RecordKind::Registration, "person_id", true));
+        assert!(!trainer.may_write_field(RecordKind::Registration, "revoked", false));
+        assert!(office.may_write_field(RecordKind::Registration, "revoked", false));
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub mod questionnaire;
 pub mod records;
 pub mod replica;
 pub mod sequence;
+pub mod text;
 pub mod ticket;
+pub mod timestamp;
 pub mod wire;
 
 pub use doc::{Doc, FieldOp};

@@ -4,6 +4,7 @@ use crate::doc::FieldOp;
 use crate::ids::{ActorId, EventId, OpId, PersonId, QuestionnaireId, RegistrationId, ScanId};
 use crate::questionnaire::Definition;
 use crate::records;
+use crate::{text, timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -201,10 +202,30 @@ pub enum OpError {
     Field(#[from] records::FieldError),
 }
 
+impl OpError {
+    /// The field at fault, when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::ForeignDot { field } => Some(field),
+            Self::Field(error) => Some(error.field()),
+            Self::WrongChange { .. } | Self::Removal | Self::Empty => None,
+        }
+    }
+}
+
 impl Op {
-    /// Checks everything about an op that needs no stored state: the change fits the kind,
-    /// every dot belongs to the op's actor, and every field value fits the record's schema.
+    /// Checks everything about an op that needs no stored state: its shape
+    /// ([`Op::check_shape`]) and its values ([`Op::check_values`]).
     pub fn check(&self) -> Result<(), OpError> {
+        self.check_shape()?;
+        self.check_values()?;
+        Ok(())
+    }
+
+    /// Checks the op's shape: the change fits the kind, it is not empty or a removal, and
+    /// every dot belongs to the op's actor. A client that follows the protocol never fails
+    /// this; the server refuses such a push whole.
+    pub fn check_shape(&self) -> Result<(), OpError> {
         match (&self.change, self.kind) {
             (Change::Scan(_), RecordKind::Scan)
             | (Change::Annul(_), RecordKind::Annulment)
@@ -219,15 +240,45 @@ impl Op {
         }
     }
 
+    /// Checks the op's values: every field value fits the record's schema, times lie in the
+    /// accepted years, strings follow the text rule. The server refuses a failing op alone
+    /// (acknowledged, reported back) so that the rest of the phone's queue goes through.
+    pub fn check_values(&self) -> Result<(), records::FieldError> {
+        let text = |field: &str, value: Option<&String>, limit| {
+            value.map_or(Ok(()), |value| {
+                text::check(value, limit).map_err(|error| records::FieldError::Text {
+                    field: field.to_string(),
+                    error,
+                })
+            })
+        };
+        match &self.change {
+            Change::Fields(_) => self
+                .field_values()
+                .into_iter()
+                .try_for_each(|(key, value)| records::check_field(self.kind, key, value)),
+            Change::Scan(fact) => {
+                timestamp::from_unix_ms(fact.scanned_at_ms).map_err(|error| {
+                    records::FieldError::Time {
+                        field: "scanned_at_ms".into(),
+                        error,
+                    }
+                })?;
+                text("operator", fact.operator.as_ref(), text::SHORT)
+            }
+            Change::Annul(annulment) => text("reason", annulment.reason.as_ref(), text::LONG),
+            Change::Publish(_) => Ok(()),
+        }
+    }
+
     fn check_field_op(&self, op: &FieldOp) -> Result<(), OpError> {
         let crdts::map::Op::Up { dot, key, op } = op else {
             return Err(OpError::Removal);
         };
-        let crdts::mvreg::Op::Put { clock, val } = op;
+        let crdts::mvreg::Op::Put { clock, .. } = op;
         if dot.actor != self.actor || clock.get(&self.actor) != dot.counter {
             return Err(OpError::ForeignDot { field: key.clone() });
         }
-        records::check_field(self.kind, key, val)?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 
 use crate::doc::{Doc, FieldValue};
 use crate::ids::{FacilityId, QuestionnaireId, ResponseId};
+use crate::text;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -114,6 +115,21 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> Invalid {
     }
 }
 
+/// A text of a definition or an answer under the text rule ([`text::check`]).
+fn check_text(field: &str, value: &str, limit: usize) -> Result<(), Invalid> {
+    text::check(value, limit).map_err(|error| invalid(field, error.to_string()))
+}
+
+fn check_label(field: &str, label: Option<&Label>) -> Result<(), Invalid> {
+    match label {
+        Some(label) => {
+            check_text(&format!("{field}.vi"), &label.vi, text::LONG)?;
+            check_text(&format!("{field}.en"), &label.en, text::LONG)
+        }
+        None => Ok(()),
+    }
+}
+
 /// Whether a key may name a question: lowercase letters, digits and `_`, starting with a
 /// letter (response documents reserve keys starting with `$` for their own fields).
 fn is_question_key(key: &str) -> bool {
@@ -135,10 +151,16 @@ impl Definition {
         if !self.pass_mark.is_finite() {
             return Err(invalid("pass_mark", "must be a number"));
         }
+        check_label("title", Some(&self.title))?;
         let mut keys = HashSet::new();
         for (i, question) in self.questions.iter().enumerate() {
             let at = |part: &str| format!("questions[{i}].{part}");
-            if !is_question_key(&question.key) {
+            check_label(&at("label"), question.label.as_ref())?;
+            for (j, choice) in question.choices.iter().enumerate() {
+                check_text(&at(&format!("choices[{j}].key")), &choice.key, text::SHORT)?;
+                check_label(&at(&format!("choices[{j}].label")), choice.label.as_ref())?;
+            }
+            if !is_question_key(&question.key) || question.key.len() > text::SHORT {
                 return Err(invalid(
                     at("key"),
                     format!("{:?}: use lowercase letters, digits and _", question.key),
@@ -206,6 +228,9 @@ impl Definition {
             }
             QuestionKind::MultiChoice => match value.as_array() {
                 Some(items) => {
+                    if items.len() > question.choices.len() {
+                        return Err(invalid(key, "more choices than the question has"));
+                    }
                     if let Some(bad) = items.iter().find(|v| !is_choice(v)) {
                         return Err(invalid(key, format!("unknown choice {bad}")));
                     }
@@ -228,7 +253,13 @@ impl Definition {
                 }
                 None => false,
             },
-            QuestionKind::Text => value.is_string(),
+            QuestionKind::Text => match value.as_str() {
+                Some(answer) => {
+                    check_text(key, answer, text::LONG)?;
+                    true
+                }
+                None => false,
+            },
         };
         if ok {
             Ok(())

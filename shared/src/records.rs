@@ -3,15 +3,23 @@
 use crate::doc::{Doc, FieldValue};
 use crate::op::RecordKind;
 use crate::questionnaire::meta;
+use crate::text::{self, TextError};
+use crate::timestamp::{self, TimeError};
 use uuid::Uuid;
 
 /// The type a field's value must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldType {
-    /// A non-empty string.
+    /// A non-empty short string ([`text::SHORT`]).
     Text,
-    /// A string or null.
+    /// A short string or null.
     OptionalText,
+    /// A long string ([`text::LONG`]) or null: comments, notes.
+    OptionalNote,
+    /// An RFC 3339 time within the accepted years ([`timestamp`]).
+    Time,
+    /// A time or null.
+    OptionalTime,
     /// true or false.
     Bool,
     /// A UUID string.
@@ -48,17 +56,22 @@ pub fn schema(kind: RecordKind) -> &'static [(&'static str, FieldType)] {
         RecordKind::Event => &[
             ("title", Text),
             ("kind", OneOf(EVENT_KINDS)),
-            ("starts_at", Text),
+            ("starts_at", Time),
             ("district", Text),
         ],
-        RecordKind::Registration => &[("event_id", Id), ("person_id", Id), ("revoked", Bool)],
+        RecordKind::Registration => &[
+            ("event_id", Id),
+            ("person_id", Id),
+            ("revoked", Bool),
+            ("revoked_at", OptionalTime),
+        ],
         RecordKind::Response => &[
             (meta::QUESTIONNAIRE, Id),
             (meta::VERSION, Count),
             (meta::FACILITY, Id),
-            (meta::ANSWERED_AT, Text),
+            (meta::ANSWERED_AT, Time),
             (meta::REVIEW, OneOf(meta::REVIEW_STATES)),
-            (meta::REVIEW_COMMENT, OptionalText),
+            (meta::REVIEW_COMMENT, OptionalNote),
         ],
         RecordKind::Scan | RecordKind::Annulment | RecordKind::Questionnaire => &[],
     }
@@ -83,13 +96,32 @@ pub enum FieldError {
         /// What was expected, in words.
         expected: String,
     },
+    /// A string breaks the text rule ([`text::check`]).
+    #[error("{field}: {error}")]
+    Text {
+        /// The field named.
+        field: String,
+        /// What is wrong with it.
+        error: TextError,
+    },
+    /// A time is not RFC 3339 or outside the accepted years ([`timestamp`]).
+    #[error("{field}: {error}")]
+    Time {
+        /// The field named.
+        field: String,
+        /// What is wrong with it.
+        error: TimeError,
+    },
 }
 
 impl FieldError {
     /// The field this error is about.
     pub fn field(&self) -> &str {
         match self {
-            Self::Unknown { field, .. } | Self::Invalid { field, .. } => field,
+            Self::Unknown { field, .. }
+            | Self::Invalid { field, .. }
+            | Self::Text { field, .. }
+            | Self::Time { field, .. } => field,
         }
     }
 }
@@ -107,15 +139,37 @@ pub fn check_field(kind: RecordKind, field: &str, value: &FieldValue) -> Result<
             field: field.to_string(),
         });
     };
+    let as_text_error = |error| FieldError::Text {
+        field: field.to_string(),
+        error,
+    };
+    match (field_type, value.as_str()) {
+        (FieldType::Text | FieldType::OptionalText, Some(s)) => {
+            text::check(s, text::SHORT).map_err(as_text_error)?
+        }
+        (FieldType::OptionalNote, Some(s)) => text::check(s, text::LONG).map_err(as_text_error)?,
+        (FieldType::Time | FieldType::OptionalTime, Some(s)) => {
+            timestamp::parse_time(s).map_err(|error| FieldError::Time {
+                field: field.to_string(),
+                error,
+            })?;
+        }
+        _ => {}
+    }
     let is_id = |v: &FieldValue| v.as_str().is_some_and(|s| Uuid::parse_str(s).is_ok());
     let (ok, expected) = match field_type {
         FieldType::Text => (
             value.as_str().is_some_and(|s| !s.trim().is_empty()),
             "a non-empty string".to_string(),
         ),
-        FieldType::OptionalText => (
+        FieldType::OptionalText | FieldType::OptionalNote => (
             value.is_null() || value.is_string(),
             "a string or null".to_string(),
+        ),
+        FieldType::Time => (value.is_string(), "an RFC 3339 time".to_string()),
+        FieldType::OptionalTime => (
+            value.is_null() || value.is_string(),
+            "an RFC 3339 time or null".to_string(),
         ),
         FieldType::Bool => (value.is_boolean(), "true or false".to_string()),
         FieldType::Id => (is_id(value), "an id (UUID)".to_string()),
@@ -183,5 +237,19 @@ mod tests {
             unknown.map_err(|e| e.field().to_string()),
             Err("colour".into())
         );
+        assert!(check_field(RecordKind::Person, "name", &json!("a\u{0}b")).is_err());
+        assert!(check_field(RecordKind::Person, "name", &json!("x".repeat(501))).is_err());
+        let far = check_field(
+            RecordKind::Event,
+            "starts_at",
+            &json!("9999-12-31T23:00:00Z"),
+        );
+        assert!(matches!(far, Err(FieldError::Time { .. })), "{far:?}");
+        assert!(check_field(
+            RecordKind::Event,
+            "starts_at",
+            &json!("2026-12-01T08:00:00+07:00")
+        )
+        .is_ok());
     }
 }

@@ -1,12 +1,17 @@
 //! Signed QR tickets (docs/tickets.md): the event and registration, signed with the server's
-//! Ed25519 key, in 101 bytes written as 152 base45 characters — QR alphanumeric mode, so the
-//! code fits version 7 at error-correction level M. Phones check them offline.
+//! Ed25519 key, in 101 bytes written as 152 base45 characters after the prefix [`PREFIX`] —
+//! QR alphanumeric mode, so the code fits version 7 at error-correction level M. Phones check
+//! them offline. The prefix (like the EU digital certificates' `HC1:`) names the format and
+//! keeps a ticket's text from starting with a space or a `-`, which base45 digits can be.
 
 use crate::ids::{EventId, RegistrationId};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+/// What every ticket's text begins with.
+pub const PREFIX: &str = "SX1:";
 
 /// The format version, the ticket's first byte.
 pub const TICKET_VERSION: u8 = 1;
@@ -81,13 +86,14 @@ pub fn issue(ticket: Ticket, key: &SigningKey) -> String {
     bytes.extend_from_slice(ticket.registration.0.as_bytes());
     let signature = key.sign(&bytes);
     bytes.extend_from_slice(&signature.to_bytes());
-    base45::encode(&bytes)
+    format!("{PREFIX}{}", base45::encode(&bytes))
 }
 
 /// Reads and verifies a ticket against the known keys.
 pub fn verify(text: &str, keys: &[TicketKey]) -> Result<Ticket, TicketError> {
-    // Not trimmed: a space is a base45 digit, and a ticket may begin with one.
-    let bytes = base45::decode(text).map_err(|_| TicketError::Malformed)?;
+    let digits = text.strip_prefix(PREFIX).ok_or(TicketError::Malformed)?;
+    // Not trimmed: a space is a base45 digit.
+    let bytes = base45::decode(digits).map_err(|_| TicketError::Malformed)?;
     if bytes.len() != TICKET_LEN || bytes[0] != TICKET_VERSION {
         return Err(TicketError::Malformed);
     }
@@ -141,7 +147,8 @@ mod tests {
     fn a_ticket_round_trips_and_fits_a_version_7_m_qr_code() {
         let (signing, t) = (key(7), ticket());
         let text = issue(t, &signing);
-        assert_eq!(text.len(), 152);
+        assert_eq!(text.len(), PREFIX.len() + 152);
+        assert!(text.starts_with(PREFIX));
         let alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
         assert!(text.chars().all(|c| alphanumeric.contains(c)));
         let keys = [TicketKey::of(&signing.verifying_key(), false)];
@@ -155,7 +162,7 @@ mod tests {
         let text = issue(t, &signing);
         // Change one character of the signed part (the event id): the signature fails.
         let mut forged: Vec<char> = text.chars().collect();
-        forged[20] = if forged[20] == 'A' { 'B' } else { 'A' };
+        forged[24] = if forged[24] == 'A' { 'B' } else { 'A' };
         let forged: String = forged.into_iter().collect();
         assert!(matches!(
             verify(&forged, &keys),
@@ -177,8 +184,9 @@ mod roundtrip {
 
     #[test]
     fn every_ticket_verifies_whatever_its_key() {
-        // Key ids vary the first characters; some keys make a ticket begin with a space.
-        let mut leading_space = false;
+        // Key ids vary the first digits; some keys make them begin with a space or a `-`,
+        // which the prefix keeps from the start of the text.
+        let (mut leading_space, mut leading_dash) = (false, false);
         for seed in 0..=255u8 {
             let key = SigningKey::from_bytes(&[seed; 32]);
             let keys = [TicketKey::of(&key.verifying_key(), false)];
@@ -187,12 +195,16 @@ mod roundtrip {
                 registration: RegistrationId::new(),
             };
             let text = issue(t, &key);
-            leading_space |= text.starts_with(' ');
+            let digits = &text[PREFIX.len()..];
+            leading_space |= digits.starts_with(' ');
+            leading_dash |= digits.starts_with('-');
+            assert!(text.starts_with(PREFIX), "{text:?}");
             assert_eq!(verify(&text, &keys), Ok(t), "{text:?}");
+            assert_eq!(verify(digits, &keys), Err(TicketError::Malformed));
         }
         assert!(
-            leading_space,
-            "the sample covers tickets that begin with a space"
+            leading_space && leading_dash,
+            "the sample covers digits that begin with a space and with a dash"
         );
     }
 }

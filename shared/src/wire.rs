@@ -132,5 +132,27 @@ pub fn to_cbor<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 
 /// Decodes CBOR.
 pub fn from_cbor<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    ciborium::from_reader(bytes).map_err(|e| e.to_string())
+    let mut rest = bytes;
+    let value = ciborium::from_reader(&mut rest).map_err(|e| e.to_string())?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{} bytes follow the CBOR item; a body is exactly one item",
+            rest.len()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = to_cbor(&vec![1u32, 2, 3]);
+        assert_eq!(from_cbor::<Vec<u32>>(&bytes), Ok(vec![1, 2, 3]));
+        bytes.extend_from_slice(b"garbage");
+        assert!(from_cbor::<Vec<u32>>(&bytes).is_err());
+    }
 }

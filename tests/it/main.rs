@@ -7,6 +7,7 @@ mod browser;
 mod checkin;
 mod crash;
 mod devices;
+mod hardening;
 mod postgres;
 mod progress;
 mod questionnaires;

@@ -12,7 +12,6 @@ pub use backend::Backend;
 use anyhow::Context;
 use sachhon_server::{store, AppState};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// The admin token every test server accepts.
@@ -52,11 +51,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address: SocketAddr = listener.local_addr()?;
         let url = format!("http://{address}");
-        let state = AppState {
-            store,
-            admin_token_hash: Some(Arc::from(sachhon_server::tokens::hash(ADMIN_TOKEN))),
-            public_url: Arc::from(url.as_str()),
-        };
+        let state = AppState::new(store, Some(sachhon_server::tokens::hash(ADMIN_TOKEN)), &url);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(sachhon_server::serve(listener, state, async {
             let _ = stopped.await;

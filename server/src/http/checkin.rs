@@ -131,7 +131,13 @@ pub async fn revoke(
         .write_as_server(&[RecordEdit {
             kind: RecordKind::Registration,
             id: id.0,
-            fields: vec![("revoked".into(), json!(true))],
+            fields: vec![
+                ("revoked".into(), json!(true)),
+                (
+                    "revoked_at".into(),
+                    json!(crate::time::rfc3339(time::OffsetDateTime::now_utc())),
+                ),
+            ],
         }])
         .await?;
     Ok(axum::Json(json!({ "id": id, "revoked": true })))

@@ -20,6 +20,18 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// The cell as a CSV field. A text that a spreadsheet would read as a formula (starting
+    /// with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP's
+    /// advice on CSV injection says; numbers are written as numbers.
+    fn as_csv_field(&self) -> String {
+        match self {
+            Self::Text(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                format!("'{text}")
+            }
+            _ => self.as_text(),
+        }
+    }
+
     fn as_text(&self) -> String {
         match self {
             Self::Text(text) => text.clone(),
@@ -60,7 +72,7 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, ApiError> {
     writer.write_record(&table.headers).map_err(fail)?;
     for row in &table.rows {
         writer
-            .write_record(row.iter().map(Cell::as_text))
+            .write_record(row.iter().map(Cell::as_csv_field))
             .map_err(fail)?;
     }
     writer
@@ -115,3 +127,25 @@ pub fn download(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> R
 pub const CSV: &str = "text/csv; charset=utf-8";
 /// The XLSX media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_in_csv() {
+        let table = Table {
+            name: "t".into(),
+            headers: vec!["a".into(), "b".into(), "c".into()],
+            rows: vec![vec![
+                Cell::Text("=HYPERLINK(\"http://x\")".into()),
+                Cell::Text("-2+3".into()),
+                Cell::Number(-5.0),
+            ]],
+        };
+        let bytes = csv(&table).expect("csv");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let row = text.lines().nth(1).expect("a row");
+        assert_eq!(row, "\"'=HYPERLINK(\"\"http://x\"\")\",'-2+3,-5");
+    }
+}

@@ -5,6 +5,7 @@ mod csv_import;
 mod devices;
 mod export;
 mod extract;
+mod listen;
 mod problem;
 mod progress;
 mod qr;
@@ -20,7 +21,9 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Body limit of admin JSON endpoints.
@@ -29,6 +32,10 @@ pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Body limit of a sync push (a device sends at most this much per request).
 pub const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// How long a client may pause while sending a request body; a body that stalls longer is
+/// refused (408), so slow senders cannot hold the server's memory and connections.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -39,6 +46,21 @@ pub struct AppState {
     pub admin_token_hash: Option<Arc<str>>,
     /// The address phones use to reach this server (put in enrolment QR codes).
     pub public_url: Arc<str>,
+    /// Failed logins and the password checkers of this process.
+    pub logins: Arc<crate::web::throttle::LoginThrottle>,
+}
+
+impl AppState {
+    /// The state of a server on `store`, with the hash of the admin token from the
+    /// environment (if any) and the address phones use.
+    pub fn new(store: Arc<dyn Store>, admin_token_hash: Option<String>, public_url: &str) -> Self {
+        Self {
+            store,
+            admin_token_hash: admin_token_hash.map(Arc::from),
+            public_url: Arc::from(public_url),
+            logins: Arc::default(),
+        }
+    }
 }
 
 /// The router with every route.
@@ -100,13 +122,16 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/plan/tasks/{number}",
             axum::routing::put(progress::update_task),
-        );
+        )
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::web::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request
@@ -119,13 +144,15 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 /// Serves the app on a bound listener until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::run(listener, app(state), shutdown).await
 }

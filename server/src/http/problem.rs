@@ -17,6 +17,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 404: the named thing does not exist.
     NotFound(String),
+    /// 405: the path exists, but not with this method.
+    MethodNotAllowed,
     /// 409: a push with a sequence gap; the device resends from `expected`.
     Gap {
         /// The sequence number the server expects next.
@@ -54,6 +56,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gap { .. } | Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -68,6 +71,7 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
             Self::Gap { .. } => "sync-gap",
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too-large",
@@ -80,6 +84,7 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             Self::Unauthorized => "missing or unknown bearer token".into(),
+            Self::MethodNotAllowed => "this path does not take this method".into(),
             Self::Gap { expected } => {
                 format!("sequence gap: resend your ops starting at seq {expected}")
             }

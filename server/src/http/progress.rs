@@ -1,11 +1,11 @@
 //! `/api/v1/progress` as JSON, CSV and the yearly report workbook; the plan's task table.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Json, Office};
+use super::extract::{Json, Office, PathId};
 use super::problem::ApiError;
 use super::AppState;
 use crate::progress::{report, ProgressReport};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use sachhon_shared::indicators::{Indicator, Plan};
 use serde::Deserialize;
@@ -194,7 +194,7 @@ pub struct TaskUpdate {
 pub async fn update_task(
     State(state): State<AppState>,
     _: Office,
-    Path(number): Path<u32>,
+    PathId(number): PathId<u32>,
     Json(update): Json<TaskUpdate>,
 ) -> Result<axum::Json<Value>, ApiError> {
     state

@@ -219,8 +219,8 @@ pub async fn create_event(
             format!("kind must be one of {}", EVENT_KINDS.join(", ")),
         ));
     }
-    let starts_at = crate::time::parse_rfc3339(&input.starts_at)
-        .ok_or_else(|| ApiError::invalid("starts_at", "starts_at must be an RFC 3339 time"))?;
+    let starts_at = sachhon_shared::timestamp::parse_time(&input.starts_at)
+        .map_err(|e| ApiError::invalid("starts_at", e.to_string()))?;
     let district = required_text("district", &input.district)?;
     let id = EventId::new();
     let fields = vec![
@@ -256,6 +256,7 @@ pub async fn attendance(
                 "first_scan_at": crate::time::rfc3339_from_ms(a.first_scan_at_ms),
                 "scans": a.scans,
                 "clock_skewed": a.clock_skewed,
+                "revoked_ticket": a.revoked_ticket,
             })
         })
         .collect();

@@ -115,7 +115,7 @@ fn clock_offset(headers: &HeaderMap) -> Option<i64> {
         .ok()?;
     let server_ms =
         i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).ok()?;
-    Some(device_ms - server_ms)
+    device_ms.checked_sub(server_ms)
 }
 
 /// `GET /api/v1/sync/state-hash`: the canonical hash of the server's whole state, to compare

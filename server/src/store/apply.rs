@@ -8,7 +8,7 @@ use super::dialect::Dialect;
 use super::responses::{check_response_op, insert_publication};
 use super::rows::Value;
 use super::{StoreError, StoreResult};
-use sachhon_shared::authority::Scope;
+use sachhon_shared::authority::{Principal, Scope};
 use sachhon_shared::doc::Doc;
 use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::DocFields;
@@ -17,16 +17,49 @@ use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ScanFact};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
+/// Who applies an op: the server itself (the admin API and the office pages, whose input is
+/// checked beforehand) or an enrolled device, whose writes follow the authority rules of
+/// `sachhon_shared::authority`.
+#[derive(Clone, Copy, Debug)]
+pub enum Writer {
+    /// The server's own actor.
+    Server,
+    /// A device, as the authority rules see it.
+    Device(Principal),
+}
+
+impl Writer {
+    fn may_write(self, kind: RecordKind, scope: Scope) -> bool {
+        match self {
+            Self::Server => true,
+            Self::Device(principal) => principal.may_write(kind, scope),
+        }
+    }
+
+    /// The first field of `op` this writer may not write to `doc`, if any.
+    fn forbidden_field<'o>(self, op: &'o Op, doc: &Doc) -> Option<&'o str> {
+        let Self::Device(principal) = self else {
+            return None;
+        };
+        let creating = doc.is_empty();
+        op.field_values()
+            .into_iter()
+            .map(|(field, _)| field)
+            .find(|field| !principal.may_write_field(op.kind, field, creating))
+    }
+}
+
 /// Applies the change of one op that passed the sequencing rule to the document state, the
-/// projection or the scans, and returns the record's scope for the op log. `may_write`
-/// decides, from the record's scope before and after the change, whether the author may make
-/// it. The op-log row is written later by [`finish`](super::batch::finish), for the whole
-/// batch at once.
+/// projection or the scans, and returns the record's scope for the op log. An op that changes
+/// a record the writer may not touch at all fails the push ([`StoreError::Forbidden`]); an
+/// op with a bad value, a field its writer may not set, or a reference that does not hold is
+/// refused alone ([`Applied::Rejected`]). The op-log row is written later by
+/// [`finish`](super::batch::finish), for the whole batch at once.
 pub async fn apply_change(
     conn: &mut AnyConnection,
     context: &ApplyContext<'_>,
     op: &Op,
-    may_write: impl Fn(RecordKind, Scope) -> bool,
+    writer: Writer,
 ) -> StoreResult<Applied> {
     let scope = match &op.change {
         Change::Fields(_) => {
@@ -35,37 +68,48 @@ pub async fn apply_change(
                 if *kind != op.kind {
                     return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
                 }
-                if !may_write(op.kind, *old_scope) {
+                if !writer.may_write(op.kind, *old_scope) {
                     return Err(forbidden(op));
                 }
             }
             let is_new = stored.is_none();
             let mut doc = stored.map(|(_, _, doc)| doc).unwrap_or_default();
-            if op.kind == RecordKind::Response {
-                if let Some((field, message)) = check_response_op(conn, &doc, op).await? {
-                    if is_new {
-                        drop_placeholder(conn, op.record).await?;
-                    }
-                    return Ok(Applied::Rejected { field, message });
+            if let Some(refusal) = refuse_fields(conn, context, writer, &doc, op).await? {
+                if is_new {
+                    drop_placeholder(conn, op.record).await?;
                 }
+                return Ok(refusal);
             }
             apply_fields(&mut doc, &op.change);
             let scope = doc_scope(conn, context, op.kind, op.record, &doc).await?;
-            if !may_write(op.kind, scope) {
+            if !writer.may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
             context.stage_doc(op.record, op.kind, scope, doc);
             scope
         }
         Change::Scan(fact) => {
-            let scope = scope_of(conn, context, fact.registration.0).await?;
-            if !may_write(op.kind, scope) {
+            let registration = peek_doc(conn, context, fact.registration.0).await?;
+            let scope = registration
+                .as_ref()
+                .map_or(Scope::Staff, |(_, scope, _)| *scope);
+            if !writer.may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
-            context.stage_scan(scan_row(context, op, fact));
+            let registration = registration.map(|(_, _, doc)| doc);
+            if let Some(refusal) = refuse_scan(op, fact, registration.as_ref()) {
+                return Ok(refusal);
+            }
+            let revoked_before = registration
+                .as_ref()
+                .is_some_and(|r| revoked_before(r, fact));
+            context.stage_scan(scan_row(context, op, fact, revoked_before));
             scope
         }
         Change::Annul(annulment) => {
+            if let Err(error) = op.check_values() {
+                return Ok(Applied::refused(error.field(), error.to_string()));
+            }
             let registration: Option<String> =
                 sqlx::query_scalar("SELECT registration_id FROM scans WHERE id = $1")
                     .bind(annulment.scan.to_string())
@@ -75,14 +119,14 @@ pub async fn apply_change(
                 Some(registration) => scope_of(conn, context, registration).await?,
                 None => Scope::Staff,
             };
-            if !may_write(op.kind, scope) {
+            if !writer.may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
             insert_annulment(conn, context, op, annulment).await?;
             scope
         }
         Change::Publish(publication) => {
-            if !may_write(op.kind, Scope::Public) {
+            if !writer.may_write(op.kind, Scope::Public) {
                 return Err(forbidden(op));
             }
             insert_publication(conn, op.record, publication, context.received_at).await?;
@@ -90,6 +134,93 @@ pub async fn apply_change(
         }
     };
     Ok(Applied::Into(scope))
+}
+
+/// Why a field op is refused alone, if it is: a value against the schema, a field the writer
+/// may not set, a registration naming an event or person that does not exist, or an answer
+/// that does not fit its questionnaire.
+async fn refuse_fields(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    writer: Writer,
+    doc: &Doc,
+    op: &Op,
+) -> StoreResult<Option<Applied>> {
+    if let Err(error) = op.check_values() {
+        return Ok(Some(Applied::refused(error.field(), error.to_string())));
+    }
+    if let Some(field) = writer.forbidden_field(op, doc) {
+        let message = format!(
+            "this device may not set {field} of {} {}",
+            op.kind, op.record
+        );
+        return Ok(Some(Applied::refused(field, message)));
+    }
+    if op.kind == RecordKind::Registration {
+        for (field, kind) in [
+            ("event_id", RecordKind::Event),
+            ("person_id", RecordKind::Person),
+        ] {
+            let Some(id) = op.field_values().into_iter().find_map(|(key, value)| {
+                (key == field).then(|| value.as_str()?.parse::<Uuid>().ok())?
+            }) else {
+                continue;
+            };
+            let found = peek_doc(conn, context, id).await?;
+            if !matches!(found, Some((k, _, _)) if k == kind) {
+                return Ok(Some(Applied::refused(field, format!("no {kind} {id}"))));
+            }
+        }
+    }
+    if op.kind == RecordKind::Response {
+        if let Some((field, message)) = check_response_op(conn, doc, op).await? {
+            return Ok(Some(Applied::Rejected { field, message }));
+        }
+    }
+    Ok(None)
+}
+
+/// Why a scan is refused alone, if it is: a bad value, an unknown registration, or one of
+/// another event or person than the scan names.
+fn refuse_scan(op: &Op, fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
+    if let Err(error) = op.check_values() {
+        return Some(Applied::refused(error.field(), error.to_string()));
+    }
+    let Some(registration) = registration else {
+        return Some(Applied::refused(
+            "registration",
+            format!("no registration {}", fact.registration),
+        ));
+    };
+    if registration.id("event_id") != Some(fact.event.0) {
+        return Some(Applied::refused(
+            "event",
+            format!(
+                "registration {} is not for event {}",
+                fact.registration, fact.event
+            ),
+        ));
+    }
+    match fact.person {
+        Some(person) if registration.id("person_id") != Some(person.0) => Some(Applied::refused(
+            "person",
+            format!(
+                "registration {} is not for person {person}",
+                fact.registration
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// Whether the registration was revoked before the scan was made: the phone had not yet
+/// pulled the revocation, so the scan counts but is flagged.
+fn revoked_before(registration: &Doc, fact: &ScanFact) -> bool {
+    registration.flag("revoked")
+        && registration
+            .text("revoked_at")
+            .and_then(|at| crate::time::parse_rfc3339(&at))
+            .is_some_and(|at| crate::time::unix_ms(at) <= fact.scanned_at_ms)
 }
 
 /// What became of an op.
@@ -107,6 +238,13 @@ pub enum Applied {
 }
 
 impl Applied {
+    fn refused(field: &str, message: String) -> Self {
+        Self::Rejected {
+            field: field.to_string(),
+            message,
+        }
+    }
+
     /// The scope of an op that must apply (the server's own writes, checked beforehand).
     pub fn scope(self, op: &Op) -> StoreResult<Scope> {
         match self {
@@ -126,6 +264,21 @@ async fn drop_placeholder(conn: &mut AnyConnection, id: Uuid) -> StoreResult<()>
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A document this transaction only refers to (a scan's registration, a registration's
+/// event): staged, preloaded or referred to before, else read now, without a lock.
+pub async fn peek_doc(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    id: Uuid,
+) -> StoreResult<Option<StoredDoc>> {
+    if let Some(known) = context.referred(id) {
+        return Ok(known);
+    }
+    let stored = read_doc(conn, id, "").await?;
+    context.refer(id, stored.clone());
+    Ok(stored)
 }
 
 /// A document of this transaction: staged or preloaded, else read (and locked) now.
@@ -250,19 +403,16 @@ async fn scope_of(
     context: &ApplyContext<'_>,
     id: Uuid,
 ) -> StoreResult<Scope> {
-    if let Some(scope) = context.known_scope(id) {
-        return Ok(scope);
-    }
-    let scope: Option<String> = sqlx::query_scalar("SELECT scope FROM docs WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(scope
-        .and_then(|s| Scope::from_key(&s))
-        .unwrap_or(Scope::Staff))
+    let stored = peek_doc(conn, context, id).await?;
+    Ok(stored.map_or(Scope::Staff, |(_, scope, _)| scope))
 }
 
-fn scan_row(context: &ApplyContext<'_>, op: &Op, fact: &ScanFact) -> Vec<Value> {
+fn scan_row(
+    context: &ApplyContext<'_>,
+    op: &Op,
+    fact: &ScanFact,
+    revoked_before: bool,
+) -> Vec<Value> {
     vec![
         op.record.to_string().into(),
         fact.event.to_string().into(),
@@ -275,6 +425,7 @@ fn scan_row(context: &ApplyContext<'_>, op: &Op, fact: &ScanFact) -> Vec<Value> 
         fact.status.as_str().into(),
         i64::from(fact.walk_in).into(),
         i64::from(context.clock_skewed).into(),
+        i64::from(revoked_before).into(),
     ]
 }
 

@@ -37,8 +37,9 @@ pub type StoredDoc = (RecordKind, Scope, Doc);
 struct Working {
     /// Documents of this transaction: loaded (locked), known absent (`None`), or staged.
     docs: HashMap<Uuid, Option<StoredDoc>>,
-    /// Scopes of documents only referred to (a registration's person, a scan's registration).
-    scopes: HashMap<Uuid, Scope>,
+    /// Documents only referred to (a registration's person and event, a scan's
+    /// registration): read without a lock, or known absent (`None`).
+    referred: HashMap<Uuid, Option<StoredDoc>>,
     /// Documents to write back, in the order first staged.
     dirty: Vec<Uuid>,
     staged: std::collections::HashSet<Uuid>,
@@ -86,13 +87,20 @@ impl<'a> ApplyContext<'a> {
         self.working().scans.push(row);
     }
 
-    pub(super) fn known_scope(&self, id: Uuid) -> Option<Scope> {
+    /// A document referred to: as this transaction has it (staged or loaded), else as read
+    /// for reference before; `None` when never looked at.
+    pub(super) fn referred(&self, id: Uuid) -> Option<Option<StoredDoc>> {
         let working = self.working();
-        match working.docs.get(&id) {
-            Some(Some((_, scope, _))) => Some(*scope),
-            Some(None) => Some(Scope::Staff),
-            None => working.scopes.get(&id).copied(),
-        }
+        working
+            .docs
+            .get(&id)
+            .or_else(|| working.referred.get(&id))
+            .cloned()
+    }
+
+    /// Keeps a document read for reference for the rest of the transaction.
+    pub(super) fn refer(&self, id: Uuid, stored: Option<StoredDoc>) {
+        self.working().referred.insert(id, stored);
     }
 }
 
@@ -114,13 +122,15 @@ pub async fn preload(
         .iter()
         .filter_map(|op| match &op.change {
             Change::Scan(fact) => Some(fact.registration.0),
-            Change::Fields(_) if op.kind == RecordKind::Registration => op
-                .field_values()
-                .into_iter()
-                .find(|(key, _)| *key == "person_id")
-                .and_then(|(_, v)| v.as_str()?.parse().ok()),
             _ => None,
         })
+        .chain(
+            ops.iter()
+                .filter(|op| op.kind == RecordKind::Registration)
+                .flat_map(|op| op.field_values())
+                .filter(|(key, _)| matches!(*key, "person_id" | "event_id"))
+                .filter_map(|(_, v)| v.as_str()?.parse().ok()),
+        )
         .collect();
     referred.sort();
     referred.dedup();
@@ -147,7 +157,7 @@ pub async fn preload(
     }
     let ids: Vec<Uuid> = changed.iter().map(|(id, _)| *id).collect();
     let loaded = select_docs(conn, &ids, context.dialect.for_update()).await?;
-    let scopes = select_docs(conn, &referred, "").await?;
+    let mut found = select_docs(conn, &referred, "").await?;
     let mut working = context.working();
     for id in ids {
         let doc = loaded
@@ -156,8 +166,9 @@ pub async fn preload(
             .filter(|(_, _, doc)| !doc.is_empty());
         working.docs.insert(id, doc);
     }
-    for (id, (_, scope, _)) in scopes {
-        working.scopes.insert(id, scope);
+    for id in referred {
+        let doc = found.remove(&id).filter(|(_, _, doc)| !doc.is_empty());
+        working.referred.insert(id, doc);
     }
     Ok(())
 }
@@ -240,7 +251,7 @@ pub async fn finish(
     insert_rows(
         conn,
         "INSERT INTO scans (id, event_id, registration_id, person_id, actor_id, operator, \
-         scanned_at_ms, received_at, status, walk_in, clock_skewed)",
+         scanned_at_ms, received_at, status, walk_in, clock_skewed, revoked_ticket)",
         "ON CONFLICT (id) DO NOTHING",
         &scans,
     )

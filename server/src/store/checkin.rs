@@ -19,6 +19,9 @@ pub struct Attendee {
     /// Whether any of these scans came from a device whose clock was more than five minutes
     /// off when it synced (the scan times are kept as the device recorded them).
     pub clock_skewed: bool,
+    /// Whether any of these scans was of a ticket revoked before the scan (on a phone that had
+    /// not yet pulled the revocation).
+    pub revoked_ticket: bool,
 }
 
 /// Merged attendance of an event: distinct people.

@@ -73,6 +73,15 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Checks a string written outside ops (a device's name, a task's note) against the text rule
+/// that ops follow (`sachhon_shared::text`).
+pub fn check_text(field: &str, value: &str, limit: usize) -> StoreResult<()> {
+    sachhon_shared::text::check(value, limit).map_err(|error| StoreError::Invalid {
+        field: Some(field.to_string()),
+        message: format!("{field}: {error}"),
+    })
+}
+
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 

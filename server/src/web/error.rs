@@ -43,6 +43,10 @@ impl From<ApiError> for PageError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "not logged in".into()),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this page does not take this method".into(),
+            ),
             ApiError::Gap { expected } => (
                 StatusCode::CONFLICT,
                 format!("sequence gap: expected {expected}"),

@@ -121,6 +121,9 @@ pub async fn attendance(
                                 td { (lang.time_ms(attendee.first_scan_at_ms)) }
                                 td.num { (attendee.scans) }
                                 td {
+                                    @if attendee.revoked_ticket {
+                                        span.badge.not-met { "⚠ " (lang.t(&t::REVOKED_TICKET)) }
+                                    }
                                     @if attendee.clock_skewed {
                                         span.badge.not-met { "⚠ " (lang.t(&t::CLOCK_SKEWED)) }
                                     } @else {

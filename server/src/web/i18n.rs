@@ -110,8 +110,10 @@ impl Lang {
             .unwrap_or_else(|_| ms.to_string())
     }
 
+    /// Never panics: a time whose Vietnamese form does not exist (past year 9999, stored
+    /// before the range rule) is shown in UTC.
     fn local(self, at: OffsetDateTime) -> String {
-        let at = at.to_offset(VIETNAM);
+        let at = at.checked_to_offset(VIETNAM).unwrap_or(at);
         let date = at.date().to_string();
         format!("{} {:02}:{:02}", self.date(&date), at.hour(), at.minute())
     }
@@ -164,6 +166,7 @@ pub mod t {
         PASSWORD: "Mật khẩu" / "Password";
         LOGIN_BUTTON: "Đăng nhập" / "Log in";
         LOGIN_FAILED: "Tên đăng nhập hoặc mật khẩu không đúng." / "Wrong username or password.";
+        LOGIN_THROTTLED: "Quá nhiều lần thử. Vui lòng thử lại sau ít phút." / "Too many tries. Please try again in a few minutes.";
         LOGIN_EXPIRED: "Biểu mẫu đăng nhập đã hết hạn. Vui lòng thử lại." / "The login form expired. Please try again.";
 
         PROGRESS_TITLE: "Tiến độ thực hiện mục tiêu" / "Progress against the targets";
@@ -201,6 +204,7 @@ pub mod t {
         SCANS: "Số lần quét" / "Scans";
         CLOCK: "Đồng hồ thiết bị" / "Device clock";
         CLOCK_SKEWED: "Lệch giờ" / "Off";
+        REVOKED_TICKET: "Vé đã bị thu hồi" / "Revoked ticket";
         CLOCK_OK: "Đúng giờ" / "OK";
         LIVE_NOTE: "Trang tự cập nhật mỗi 10 giây." / "This page refreshes every 10 seconds.";
         NO_ATTENDEES: "Chưa có ai được điểm danh." / "No one has checked in yet.";
@@ -300,6 +304,17 @@ pub fn indicator_description(key: &str) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_at_the_edge_of_the_calendar_do_not_panic() {
+        let last = OffsetDateTime::from_unix_timestamp(253_402_300_799).expect("9999-12-31");
+        assert_eq!(Lang::Vi.local(last), "31/12/9999 23:59");
+        assert_eq!(Lang::En.time_ms(i64::MIN), i64::MIN.to_string());
+        assert_eq!(
+            Lang::Vi.time("9999-12-31T23:59:59-23:59"),
+            "9999-12-31T23:59:59-23:59"
+        );
+    }
 
     #[test]
     fn numbers_dates_and_links_follow_the_language() {

@@ -1,5 +1,6 @@
 //! `/login` and `/logout`. A failed login says only that the name or the password is wrong,
-//! and takes as long whether or not the account exists.
+//! and takes as long whether or not the account exists; failed tries are throttled per
+//! account and per address ([`throttle`](super::throttle)).
 
 use super::error::PageError;
 use super::i18n::{t, Lang};
@@ -9,15 +10,17 @@ use super::session::{
     self, clear_cookie, encode, login_csrf, safe_next, same_secret, see_other, set_cookie,
     CsrfForm, CsrfToken, LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE, SESSION_SECONDS,
 };
+use super::throttle::Refusal;
 use crate::http::AppState;
 use crate::store::NewSession;
 use crate::tokens;
-use axum::extract::{Form, Query, State};
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 /// Query of `GET /login`.
 #[derive(Deserialize)]
@@ -119,6 +122,7 @@ pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
+    extensions: Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
@@ -135,6 +139,30 @@ pub async fn login(
         ));
     }
     let username = normalise_username(&form.username);
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    let checker = match state.logins.admit(&username, address).await {
+        Ok(checker) => checker,
+        Err(refusal) => {
+            tracing::warn!(?refusal, "throttled a login");
+            let message = lang.t(&t::LOGIN_THROTTLED);
+            let mut page = login_page(
+                &state,
+                lang,
+                &headers,
+                &next,
+                Some((StatusCode::TOO_MANY_REQUESTS, message)),
+            );
+            let wait = match refusal {
+                Refusal::TooManyFailures(left) => left.as_secs().max(1),
+                Refusal::Busy => 1,
+            };
+            page.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(page);
+        }
+    };
     let user = state.store.user(&username).await?;
     let stored = user.as_ref().map_or_else(
         || password::decoy_hash().to_string(),
@@ -145,8 +173,10 @@ pub async fn login(
     let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
         .await
         .unwrap_or(false);
+    drop(checker);
     let Some(user) = user.filter(|_| matches) else {
         tracing::info!("refused a login");
+        state.logins.failed(&username, address);
         let message = lang.t(&t::LOGIN_FAILED);
         return Ok(login_page(
             &state,
@@ -156,6 +186,7 @@ pub async fn login(
             Some((StatusCode::UNAUTHORIZED, message)),
         ));
     };
+    state.logins.succeeded(&username);
     let token = tokens::generate();
     let token_hash = tokens::hash(&token);
     let csrf_token = tokens::generate();

@@ -17,6 +17,7 @@ mod plan;
 mod progress;
 mod responses;
 pub mod session;
+pub mod throttle;
 
 use crate::http::AppState;
 use axum::routing::{get, post};

@@ -43,7 +43,12 @@ pub async fn user_add_args(
         .stderr(std::process::Stdio::piped())
         .spawn()?;
     let mut input = child.stdin.take().context("stdin")?;
-    input.write_all(stdin.as_bytes()).await?;
+    // A child that refuses its arguments exits without reading standard input; its exit code
+    // and standard error tell the outcome, not the broken pipe.
+    match input.write_all(stdin.as_bytes()).await {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        written => written?,
+    }
     drop(input);
     let output = child.wait_with_output().await?;
     let json = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);

@@ -168,7 +168,8 @@ impl CheckinStore for SqlStore {
         // no person, whom its registration names.
         let rows = sqlx::query(
             "SELECT COALESCE(s.person_id, r.person_id) AS person, MIN(s.scanned_at_ms) AS first_scan, \
-                    COUNT(*) AS scans, MAX(s.clock_skewed) AS skewed \
+                    COUNT(*) AS scans, MAX(s.clock_skewed) AS skewed, \
+                    MAX(s.revoked_ticket) AS revoked_ticket \
              FROM scans s LEFT JOIN registrations r ON r.id = s.registration_id \
              WHERE s.event_id = $1 \
                AND NOT EXISTS (SELECT 1 FROM annulments a WHERE a.scan_id = s.id) \
@@ -188,6 +189,7 @@ impl CheckinStore for SqlStore {
                     first_scan_at_ms: row.try_get("first_scan")?,
                     scans: row.try_get("scans")?,
                     clock_skewed: row.try_get::<i64, _>("skewed")? != 0,
+                    revoked_ticket: row.try_get::<i64, _>("revoked_ticket")? != 0,
                 })
             })
             .collect::<StoreResult<_>>()?;

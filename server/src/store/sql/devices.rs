@@ -35,6 +35,7 @@ impl DeviceStore for SqlStore {
         device: &NewDevice,
         enrolment_hash: &str,
     ) -> StoreResult<DeviceId> {
+        crate::store::check_text("name", &device.name, sachhon_shared::text::SHORT)?;
         let id = DeviceId::new();
         let mut tx = self.writer.begin().await?;
         sqlx::query(

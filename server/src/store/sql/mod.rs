@@ -12,7 +12,7 @@ mod users;
 
 use self::sync::CLOCK_TOLERANCE_MS;
 
-use super::apply::{apply_change, load_doc, seq_to_db, Applied};
+use super::apply::{apply_change, load_doc, seq_to_db, Applied, Writer};
 use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
 use super::{
@@ -119,7 +119,7 @@ impl SqlStore {
             change,
         };
         op.check().map_err(|e| StoreError::Invalid {
-            field: None,
+            field: e.field().map(str::to_string),
             message: e.to_string(),
         })?;
         Ok(op)
@@ -138,7 +138,7 @@ impl SqlStore {
         let op = self.server_op(seq, kind, record, change)?;
         let received_at = now();
         let context = self.server_context(&received_at);
-        let scope = apply_change(&mut tx, &context, &op, |_, _| true)
+        let scope = apply_change(&mut tx, &context, &op, Writer::Server)
             .await?
             .scope(&op)?;
         finish(&mut tx, &context, &[(&op, scope)]).await?;
@@ -156,7 +156,7 @@ impl SqlStore {
                 .await?;
         Ok(offset
             .flatten()
-            .is_some_and(|o| o.abs() > CLOCK_TOLERANCE_MS))
+            .is_some_and(|o| o.unsigned_abs() > CLOCK_TOLERANCE_MS.unsigned_abs()))
     }
 
     async fn set_last_seq(

@@ -46,6 +46,7 @@ impl ProgressStore for SqlStore {
                 message: format!("status must be one of {}", TASK_STATUSES.join(", ")),
             });
         }
+        crate::store::check_text("note", note, sachhon_shared::text::LONG)?;
         if !self.plan().await?.tasks.iter().any(|t| t.number == number) {
             return Err(StoreError::NotFound("task"));
         }

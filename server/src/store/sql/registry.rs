@@ -29,7 +29,7 @@ impl RegistryStore for SqlStore {
             seq += 1;
             let op = self.server_op(seq, edit.kind, edit.id, Change::Fields(field_ops))?;
             scopes.push(
-                apply_change(&mut tx, &context, &op, |_, _| true)
+                apply_change(&mut tx, &context, &op, Writer::Server)
                     .await?
                     .scope(&op)?,
             );

@@ -20,11 +20,8 @@ impl SyncStore for SqlStore {
             )));
         }
         for op in ops {
-            op.check().map_err(|e| StoreError::Invalid {
-                field: match &e {
-                    sachhon_shared::op::OpError::Field(f) => Some(f.field().to_string()),
-                    _ => None,
-                },
+            op.check_shape().map_err(|e| StoreError::Invalid {
+                field: e.field().map(str::to_string),
                 message: format!("op {} (seq {}): {e}", op.id, op.seq),
             })?;
         }
@@ -39,13 +36,13 @@ impl SyncStore for SqlStore {
         let received_at = now();
         let clock_skewed = self.clock_skewed(&mut tx, author.actor).await?;
         let context = ApplyContext::new(self.dialect, &received_at, clock_skewed);
-        let may_write = |kind, scope| author.principal.may_write(kind, scope);
+        let writer = Writer::Device(author.principal);
         let new: Vec<&Op> = plan.new.iter().collect();
         preload(&mut tx, &context, &new).await?;
         let mut applied = Vec::with_capacity(plan.new.len());
         let mut rejected = Vec::new();
         for op in plan.new {
-            match apply_change(&mut tx, &context, op, may_write).await? {
+            match apply_change(&mut tx, &context, op, writer).await? {
                 Applied::Into(scope) => applied.push((op, scope)),
                 Applied::Rejected { field, message } => rejected.push(Rejection {
                     seq: op.seq,
@@ -95,7 +92,7 @@ impl SyncStore for SqlStore {
         .fetch_all(&self.reader)
         .await?;
         let mut ops = Vec::with_capacity(rows.len());
-        let (mut last, mut feed_end) = (after, after);
+        let (mut last, mut feed_end, mut bytes, mut cut) = (after, after, 0, false);
         for row in &rows {
             feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
             let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
@@ -104,10 +101,16 @@ impl SyncStore for SqlStore {
             if ops.len() == limit as usize {
                 break;
             }
-            ops.push(op_from_row(row)?);
+            let op = op_from_row(row)?;
+            bytes += row.try_get::<Vec<u8>, _>("change")?.len();
+            if bytes > PULL_PAGE_BYTES && !ops.is_empty() {
+                cut = true;
+                break;
+            }
+            ops.push(op);
             last = cursor;
         }
-        let more = rows.len() > limit as usize;
+        let more = cut || rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
         let next = if more { last } else { last.max(feed_end) };
@@ -188,6 +191,10 @@ impl SyncStore for SqlStore {
         Ok(hasher.finish())
     }
 }
+
+/// About the most bytes of changes one pull page carries, whatever its op limit: a page ends
+/// before the op that would pass it (a page always carries at least one op).
+pub const PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// How far a device clock may be off before its scans are flagged: five minutes.
 pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
