@@ -142,38 +142,19 @@ pub async fn login(
     let address = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
-    let checker = match state.logins.admit(&username, address).await {
-        Ok(checker) => checker,
-        Err(refusal) => {
-            tracing::warn!(?refusal, "throttled a login");
-            let message = lang.t(&t::LOGIN_THROTTLED);
-            let mut page = login_page(
-                &state,
-                lang,
-                &headers,
-                &next,
-                Some((StatusCode::TOO_MANY_REQUESTS, message)),
-            );
-            let wait = match refusal {
-                Refusal::TooManyFailures(left) => left.as_secs().max(1),
-                Refusal::Busy => 1,
-            };
-            page.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(wait));
-            return Ok(page);
-        }
-    };
+    if let Err(refusal) = state.logins.admit(&username, address) {
+        return Ok(throttled(&state, lang, &headers, &next, refusal));
+    }
     let user = state.store.user(&username).await?;
     let stored = user.as_ref().map_or_else(
         || password::decoy_hash().to_string(),
         |u| u.password_hash.clone(),
     );
-    let password = form.password;
-    // argon2 takes tens of milliseconds of CPU: off the async threads.
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .unwrap_or(false);
-    drop(checker);
+    // argon2 takes tens of milliseconds of CPU: off the async threads, on the throttle's own.
+    let matches = match state.logins.verify(form.password, stored).await {
+        Ok(matches) => matches,
+        Err(refusal) => return Ok(throttled(&state, lang, &headers, &next, refusal)),
+    };
     let Some(user) = user.filter(|_| matches) else {
         tracing::info!("refused a login");
         state.logins.failed(&username, address);
@@ -209,6 +190,32 @@ pub async fn login(
     );
     headers.append(SET_COOKIE, clear_cookie(LOGIN_COOKIE, secure));
     Ok(response)
+}
+
+/// The login page refusing a try unchecked (429), with how long to wait.
+fn throttled(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    next: &str,
+    refusal: Refusal,
+) -> Response {
+    tracing::warn!(?refusal, "throttled a login");
+    let message = lang.t(&t::LOGIN_THROTTLED);
+    let mut page = login_page(
+        state,
+        lang,
+        headers,
+        next,
+        Some((StatusCode::TOO_MANY_REQUESTS, message)),
+    );
+    let wait = match refusal {
+        Refusal::TooManyFailures(left) => left.as_secs().max(1),
+        Refusal::Busy => 1,
+    };
+    page.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(wait));
+    page
 }
 
 /// `next` in the language of the login page, unless it names one already.

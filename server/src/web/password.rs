@@ -2,8 +2,8 @@
 //! PHC strings. Hashing is slow on purpose; callers on a request path run it off the async
 //! threads.
 
-use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher, PasswordVerifier, Version};
 use std::sync::OnceLock;
 
 /// The shortest password `sachhon user add` accepts, in characters.
@@ -46,6 +46,60 @@ pub fn verify(password: &str, phc: &str) -> bool {
         .is_ok()
 }
 
+/// The most argon2 memory a stored hash may ask for (a hash made elsewhere with bigger
+/// parameters matches nothing rather than taking the server's memory).
+const MAX_MEMORY_BLOCKS: u32 = 64 * 1024;
+
+/// A password checker that keeps its argon2 working memory (19 MiB with the default
+/// parameters) from one check to the next, so that checking many passwords never allocates
+/// more than once.
+#[derive(Default)]
+pub struct Checker {
+    blocks: Vec<Block>,
+}
+
+impl Checker {
+    /// Whether the password matches the stored hash, as [`verify`] says, in this checker's
+    /// memory.
+    pub fn verify(&mut self, password: &str, phc: &str) -> bool {
+        self.matches(password, phc).unwrap_or(false)
+    }
+
+    fn matches(&mut self, password: &str, phc: &str) -> Option<bool> {
+        if password.len() > MAX_BYTES {
+            return Some(false);
+        }
+        let parsed = PasswordHash::new(phc).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        if params.m_cost() > MAX_MEMORY_BLOCKS {
+            return None;
+        }
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+            .ok()?;
+        let expected = parsed.hash?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let needed = params.block_count();
+        if self.blocks.len() < needed {
+            self.blocks.resize(needed, Block::default());
+        }
+        let mut out = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                &mut self.blocks[..needed],
+            )
+            .ok()?;
+        // `Output` compares in constant time.
+        Some(Output::new(&out).ok()? == expected)
+    }
+}
+
 /// A hash to check against when the username is unknown, so that a failed login takes as long
 /// whether or not the account exists (no user enumeration by timing).
 pub fn decoy_hash() -> &'static str {
@@ -68,6 +122,13 @@ mod tests {
         assert!(!verify("mật khẩu dai", &a));
         assert!(!verify("anything", "not a hash"));
         assert!(!verify("anything", decoy_hash()));
+        let mut checker = Checker::default();
+        for _ in 0..2 {
+            assert!(checker.verify("mật khẩu dài", &a));
+            assert!(!checker.verify("mật khẩu dai", &b));
+        }
+        assert!(!checker.verify("anything", "not a hash"));
+        assert!(!checker.verify("anything", decoy_hash()));
     }
 
     #[test]
