@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
 /// A text in Vietnamese and English.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     /// Vietnamese.
@@ -35,6 +36,7 @@ impl Label {
 }
 
 /// The kinds of question.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -51,6 +53,7 @@ pub enum QuestionKind {
 }
 
 /// A scored choice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
@@ -65,6 +68,7 @@ pub struct Choice {
 }
 
 /// One question.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
@@ -87,6 +91,7 @@ pub struct Question {
 }
 
 /// A questionnaire definition (CONTRACT.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
@@ -366,36 +371,48 @@ pub fn answers(doc: &Doc) -> BTreeMap<String, Vec<FieldValue>> {
 
 /// A response as the office and the phone show it (`GET /api/v1/responses/{id}`,
 /// `sachhon-device show response`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResponseView {
     /// The response.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: ResponseId,
     /// The questionnaire answered.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>, required = true))]
     pub questionnaire_id: Option<QuestionnaireId>,
     /// The version answered.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub version: Option<u64>,
     /// The facility answering.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>, required = true))]
     pub facility_id: Option<FacilityId>,
     /// When it was started (phone's clock).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub answered_at: Option<String>,
     /// Each answered question's concurrent values (one when there is no conflict).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Vec<serde_json::Value>>))]
     pub answers: BTreeMap<String, Vec<FieldValue>>,
     /// The questions holding more than one value, for the office to resolve.
     pub conflicts: Vec<String>,
     /// The awareness score (sum of the chosen choices' scores), when the definition is known.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub score: Option<f64>,
     /// Whether the score reaches the pass mark.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub passes: Option<bool>,
     /// The office's review.
     pub review: Review,
 }
 
 /// The office's review of a response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Review {
     /// `received`, `has_issues`, `approved`, or none yet.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub state: Option<String>,
     /// The office's comment.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub comment: Option<String>,
 }
 

@@ -2,9 +2,11 @@
 
 use crate::authority::Role;
 use crate::ids::{ActorId, DeviceId, FacilityId, OpId};
-use crate::op::Op;
+use crate::doc::Doc;
+use crate::op::{Op, RecordKind};
 use crate::ticket::TicketKey;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
 
 /// The media type of push and pull bodies.
 pub const CBOR_MEDIA_TYPE: &str = "application/cbor";
@@ -77,6 +79,26 @@ pub struct PullPage {
     /// replaces its key ring with this list.
     #[serde(default)]
     pub ticket_keys: Vec<TicketKey>,
+    /// Records that entered this device's view in this page (moved into its facility): their
+    /// whole merged state, which the device merges, since it never received their earlier
+    /// ops.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrived: Vec<Arrival>,
+    /// Records that left this device's view in this page (moved to another facility): the
+    /// device drops them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<Uuid>,
+}
+
+/// A record that entered a device's view, with its whole merged state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Arrival {
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Its id.
+    pub record: Uuid,
+    /// Its merged document.
+    pub state: Doc,
 }
 
 /// A device's enrolment request: the one-time token from the admin.

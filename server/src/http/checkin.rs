@@ -16,14 +16,31 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Body of `POST /api/v1/events/{id}/registrations`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
+    /// The person to register.
+    #[schema(value_type = uuid::Uuid)]
     person_id: PersonId,
 }
 
 /// `POST /api/v1/events/{id}/registrations`: registers a person and returns the ticket text.
 /// Registering the same person again answers 200 with the same registration.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/registrations",
+    operation_id = "register_person",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The event.")),
+    request_body = RegistrationInput,
+    responses(
+        (status = 201, description = "Registered; `qr` is the ticket text.",
+            body = super::openapi::Registered),
+        (status = 200, description = "Registered already: the same registration.",
+            body = super::openapi::Registered),
+    ),
+)]
 pub async fn register(
     State(state): State<AppState>,
     _: Admin,
@@ -96,7 +113,17 @@ async fn registration_ticket(store: &dyn Store, id: RegistrationId) -> Result<St
     .await
 }
 
-/// `GET /api/v1/registrations/{id}/qr.svg`.
+/// `GET /api/v1/registrations/{id}/qr.svg`: the ticket as an SVG QR code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registrations/{id}/qr.svg",
+    operation_id = "registration_qr_svg",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The registration.")),
+    responses((status = 200, description = "The QR code.", body = String,
+        content_type = "image/svg+xml")),
+)]
 pub async fn qr_svg(
     State(state): State<AppState>,
     _: Admin,
@@ -106,7 +133,18 @@ pub async fn qr_svg(
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], qr::svg(&text)?))
 }
 
-/// `GET /api/v1/registrations/{id}/qr.png`.
+/// `GET /api/v1/registrations/{id}/qr.png`: the ticket as a PNG QR code (greyscale, 8 px
+/// per module).
+#[utoipa::path(
+    get,
+    path = "/api/v1/registrations/{id}/qr.png",
+    operation_id = "registration_qr_png",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The registration.")),
+    responses((status = 200, description = "The QR code.", body = super::openapi::Binary,
+        content_type = "image/png")),
+)]
 pub async fn qr_png(
     State(state): State<AppState>,
     _: Admin,
@@ -118,6 +156,15 @@ pub async fn qr_png(
 
 /// `POST /api/v1/registrations/{id}/revoke`: the ticket stops admitting on every phone after
 /// its next pull.
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations/{id}/revoke",
+    operation_id = "revoke_registration",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The registration.")),
+    responses((status = 200, description = "Revoked.", body = super::openapi::Revoked)),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     _: Admin,
@@ -144,14 +191,27 @@ pub async fn revoke(
 }
 
 /// Body of `POST /api/v1/scans/{id}/annul` (optional).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnulInput {
+    /// Why the scan should not count.
     reason: Option<String>,
 }
 
 /// `POST /api/v1/scans/{id}/annul`: the scan stops counting, on the server and on every
 /// phone after its next pull.
+#[utoipa::path(
+    post,
+    path = "/api/v1/scans/{id}/annul",
+    operation_id = "annul_scan",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The scan.")),
+    request_body(content = Option<AnnulInput>, description = "Optional: no body at all is an annulment \
+        without a reason."),
+    responses((status = 201, description = "Annulled (409 when it was already).",
+        body = super::openapi::Annulled)),
+)]
 pub async fn annul(
     State(state): State<AppState>,
     _: Admin,
@@ -166,6 +226,14 @@ pub async fn annul(
 }
 
 /// `GET /api/v1/ticket-keys`: every ticket key's public half, retired ones marked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ticket-keys",
+    operation_id = "list_ticket_keys",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    responses((status = 200, description = "The keys.", body = super::openapi::TicketKeys)),
+)]
 pub async fn ticket_keys(
     State(state): State<AppState>,
     _: Admin,
@@ -177,6 +245,14 @@ pub async fn ticket_keys(
 
 /// `POST /api/v1/ticket-keys`: a new key signs tickets from now on; tickets signed by older
 /// keys keep admitting until those keys are retired.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ticket-keys",
+    operation_id = "rotate_ticket_key",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    responses((status = 201, description = "The new key.", body = super::openapi::KeyId)),
+)]
 pub async fn rotate_ticket_key(
     State(state): State<AppState>,
     _: Admin,
@@ -185,7 +261,16 @@ pub async fn rotate_ticket_key(
     Ok((StatusCode::CREATED, axum::Json(json!({ "id": id }))))
 }
 
-/// `DELETE /api/v1/ticket-keys/{id}`: retires a key.
+/// `DELETE /api/v1/ticket-keys/{id}`: retires a key (409 for the last active one).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/ticket-keys/{id}",
+    operation_id = "retire_ticket_key",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = String, Path, description = "The key id, in hex.")),
+    responses((status = 204, description = "Retired.")),
+)]
 pub async fn retire_ticket_key(
     State(state): State<AppState>,
     _: Admin,
@@ -196,6 +281,16 @@ pub async fn retire_ticket_key(
 }
 
 /// `GET /api/v1/events/{id}/badges`: an A4 sheet of badges, ready to print.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/badges",
+    operation_id = "event_badges",
+    tag = "checkin",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The event.")),
+    responses((status = 200, description = "A printable HTML page: name, facility and QR code \
+        of each registered person.", body = String, content_type = "text/html")),
+)]
 pub async fn badges(
     State(state): State<AppState>,
     _: Admin,

@@ -14,15 +14,30 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Body of `POST /api/v1/devices`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
+    /// A name for people, e.g. "Phone 1".
     name: String,
+    /// What the device may do.
+    #[schema(value_type = super::openapi::DeviceRole)]
     role: Role,
+    /// The facility of an enterprise device (required for one).
+    #[schema(value_type = Option<uuid::Uuid>)]
     facility_id: Option<FacilityId>,
 }
 
 /// `POST /api/v1/devices`: registers a device and returns its first one-time enrolment token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices",
+    operation_id = "create_device",
+    tag = "devices",
+    security(("bearer" = ["admin"])),
+    request_body = CreateDevice,
+    responses((status = 201, description = "The device and its one-time enrolment token.",
+        body = super::openapi::DeviceCreated)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     _: Admin,
@@ -55,6 +70,15 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/devices/{id}`: revokes the device; its tokens stop working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/devices/{id}",
+    operation_id = "revoke_device",
+    tag = "devices",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The device.")),
+    responses((status = 204, description = "Revoked.")),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     _: Admin,
@@ -66,6 +90,16 @@ pub async fn revoke(
 
 /// `GET /api/v1/devices/{id}/enroll.svg`: a QR code of the server address and a fresh
 /// one-time enrolment token (any earlier unused token of this device stops working).
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices/{id}/enroll.svg",
+    operation_id = "device_enrolment_qr",
+    tag = "devices",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The device.")),
+    responses((status = 200, description = "The QR code of `{\"server\", \"token\"}`.",
+        body = String, content_type = "image/svg+xml")),
+)]
 pub async fn enroll_svg(
     State(state): State<AppState>,
     _: Admin,

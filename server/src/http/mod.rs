@@ -6,6 +6,7 @@ mod devices;
 mod export;
 mod extract;
 mod listen;
+pub mod openapi;
 mod problem;
 mod progress;
 mod qr;
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
             "/plan/tasks/{number}",
             axum::routing::put(progress::update_task),
         )
+        .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -12,9 +12,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Query of the progress endpoints.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProgressQuery {
+    /// The date, `YYYY-MM-DD` in 2000–2099; today (UTC) when left out.
+    #[param(format = Date)]
     as_of: Option<String>,
+    /// A district: the top-level indicators are that district's.
     district: Option<String>,
 }
 
@@ -26,7 +30,18 @@ impl ProgressQuery {
     }
 }
 
-/// `GET /api/v1/progress?as_of=DATE[&district=NAME]`.
+/// `GET /api/v1/progress?as_of=DATE[&district=NAME]`: the indicators against the milestone
+/// `as_of` falls under, province-wide and per district.
+#[utoipa::path(
+    get,
+    path = "/api/v1/progress",
+    operation_id = "progress",
+    tag = "progress",
+    security(("bearer" = ["admin", "office"])),
+    params(ProgressQuery),
+    responses((status = 200, description = "The progress report.",
+        body = super::openapi::ProgressReport)),
+)]
 pub async fn progress(
     State(state): State<AppState>,
     _: Office,
@@ -37,6 +52,17 @@ pub async fn progress(
 }
 
 /// `GET /api/v1/progress.csv?as_of=DATE`: one row per indicator and area.
+#[utoipa::path(
+    get,
+    path = "/api/v1/progress.csv",
+    operation_id = "progress_csv",
+    tag = "progress",
+    security(("bearer" = ["admin", "office"])),
+    params(ProgressQuery),
+    responses((status = 200, description = "Columns `district, indicator, numerator, \
+        denominator, value, target, met, min_savings_pct`, the province first.",
+        body = String, content_type = "text/csv")),
+)]
 pub async fn progress_csv(
     State(state): State<AppState>,
     _: Office,
@@ -54,6 +80,17 @@ pub async fn progress_csv(
 
 /// `GET /api/v1/progress.xlsx?as_of=DATE`: the yearly report — a cover sheet, one sheet per
 /// indicator by district, and the task table.
+#[utoipa::path(
+    get,
+    path = "/api/v1/progress.xlsx",
+    operation_id = "progress_xlsx",
+    tag = "progress",
+    security(("bearer" = ["admin", "office"])),
+    params(ProgressQuery),
+    responses((status = 200, description = "The yearly report workbook.",
+        body = super::openapi::Binary,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+)]
 pub async fn progress_xlsx(
     State(state): State<AppState>,
     _: Office,
@@ -177,20 +214,42 @@ fn tasks_table(plan: &Plan) -> Table {
 }
 
 /// `GET /api/v1/plan`: milestones, targets and tasks with their status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan",
+    operation_id = "get_plan",
+    tag = "progress",
+    security(("bearer" = ["admin", "office"])),
+    responses((status = 200, description = "The plan.", body = super::openapi::Plan)),
+)]
 pub async fn plan(State(state): State<AppState>, _: Office) -> Result<axum::Json<Plan>, ApiError> {
     Ok(axum::Json(state.store.plan().await?))
 }
 
 /// Body of `PUT /api/v1/plan/tasks/{number}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskUpdate {
+    /// The task's status.
+    #[schema(value_type = super::openapi::TaskStatus)]
     status: String,
+    /// The office's note (empty when left out).
     #[serde(default)]
     note: String,
 }
 
 /// `PUT /api/v1/plan/tasks/{number}`: the office's follow-up of a task.
+#[utoipa::path(
+    put,
+    path = "/api/v1/plan/tasks/{number}",
+    operation_id = "update_plan_task",
+    tag = "progress",
+    security(("bearer" = ["admin", "office"])),
+    params(("number" = u32, Path, description = "The task's number in the plan's appendix.")),
+    request_body = TaskUpdate,
+    responses((status = 200, description = "The follow-up as recorded.",
+        body = super::openapi::TaskFollowUp)),
+)]
 pub async fn update_task(
     State(state): State<AppState>,
     _: Office,

@@ -22,6 +22,20 @@ fn check(definition: &Definition) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/questionnaires`: publishes version 1 of a new questionnaire.
+///
+/// Besides the types, a definition needs at least one question, unique keys of lowercase
+/// letters, digits and `_`, choices on choice questions only, and `min ≤ max` on number
+/// questions only (422 with the JSON path in `field`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/questionnaires",
+    operation_id = "create_questionnaire",
+    tag = "questionnaires",
+    security(("bearer" = ["admin"])),
+    request_body = Definition,
+    responses((status = 201, description = "Published as version 1.",
+        body = super::openapi::Published)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     _: Admin,
@@ -37,6 +51,17 @@ pub async fn create(
 }
 
 /// `PUT /api/v1/questionnaires/{id}`: publishes the next version; responses keep theirs.
+#[utoipa::path(
+    put,
+    path = "/api/v1/questionnaires/{id}",
+    operation_id = "update_questionnaire",
+    tag = "questionnaires",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The questionnaire.")),
+    request_body = Definition,
+    responses((status = 200, description = "Published as the next version.",
+        body = super::openapi::Published)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     _: Admin,
@@ -49,6 +74,16 @@ pub async fn update(
 }
 
 /// `GET /api/v1/questionnaires/{id}`: the newest version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/questionnaires/{id}",
+    operation_id = "get_questionnaire",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The questionnaire.")),
+    responses((status = 200, description = "The newest version and its definition.",
+        body = super::openapi::QuestionnaireVersion)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Office,
@@ -87,6 +122,15 @@ pub(crate) async fn view(
 }
 
 /// `GET /api/v1/responses/{id}`: answers with their concurrent values, and the conflicts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/responses/{id}",
+    operation_id = "get_response",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The response.")),
+    responses((status = 200, description = "The merged response.", body = ResponseView)),
+)]
 pub async fn response(
     State(state): State<AppState>,
     _: Office,
@@ -96,14 +140,32 @@ pub async fn response(
 }
 
 /// Body of `PUT /api/v1/responses/{id}/answers/{key}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
+    /// The answer, typed as its question: a choice key, a list of choice keys, a number, a
+    /// boolean or a string.
+    #[schema(value_type = Value)]
     value: FieldValue,
 }
 
 /// `PUT /api/v1/responses/{id}/answers/{key}`: the office's value supersedes every value it
 /// has seen; every replica converges on it.
+///
+/// The value is checked against the response's questionnaire version (422, `field: value`).
+#[utoipa::path(
+    put,
+    path = "/api/v1/responses/{id}/answers/{key}",
+    operation_id = "resolve_answer",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The response."),
+        ("key" = String, Path, description = "The question's key."),
+    ),
+    request_body = Resolution,
+    responses((status = 200, description = "The merged response.", body = ResponseView)),
+)]
 pub async fn resolve(
     State(state): State<AppState>,
     _: Office,
@@ -139,15 +201,28 @@ pub(crate) async fn resolve_answer(
 }
 
 /// Body of `POST /api/v1/responses/{id}/review`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
+    /// The review.
+    #[schema(value_type = super::openapi::ReviewState)]
     state: String,
+    /// What the issues are (required with `has_issues`).
     comment: Option<String>,
 }
 
 /// `POST /api/v1/responses/{id}/review`: `received`, `has_issues` (with a comment) or
 /// `approved`; it reaches the phone that answered on its next pull.
+#[utoipa::path(
+    post,
+    path = "/api/v1/responses/{id}/review",
+    operation_id = "review_response",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The response.")),
+    request_body = ReviewInput,
+    responses((status = 200, description = "The reviewed response.", body = ResponseView)),
+)]
 pub async fn review(
     State(state): State<AppState>,
     _: Office,
@@ -201,12 +276,25 @@ async fn write(
 }
 
 /// Query of the exports.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// `en` for English headers; Vietnamese otherwise.
     lang: Option<String>,
 }
 
-/// `GET /api/v1/questionnaires/{id}/responses.csv`.
+/// `GET /api/v1/questionnaires/{id}/responses.csv`: one row per response, one column per
+/// question.
+#[utoipa::path(
+    get,
+    path = "/api/v1/questionnaires/{id}/responses.csv",
+    operation_id = "responses_csv",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The questionnaire."), ExportQuery),
+    responses((status = 200, description = "The responses as CSV.", body = String,
+        content_type = "text/csv")),
+)]
 pub async fn responses_csv(
     State(state): State<AppState>,
     _: Office,
@@ -221,7 +309,17 @@ pub async fn responses_csv(
     ))
 }
 
-/// `GET /api/v1/questionnaires/{id}/responses.xlsx`.
+/// `GET /api/v1/questionnaires/{id}/responses.xlsx`: the same table as a workbook.
+#[utoipa::path(
+    get,
+    path = "/api/v1/questionnaires/{id}/responses.xlsx",
+    operation_id = "responses_xlsx",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The questionnaire."), ExportQuery),
+    responses((status = 200, description = "The responses as XLSX.", body = super::openapi::Binary,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+)]
 pub async fn responses_xlsx(
     State(state): State<AppState>,
     _: Office,

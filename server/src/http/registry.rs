@@ -34,13 +34,18 @@ fn required_text(field: &str, value: &str) -> Result<FieldValue, ApiError> {
 }
 
 /// A facility as the API takes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityInput {
+    /// Its name.
     name: String,
+    /// Its tax code; one facility per tax code.
     tax_code: String,
+    /// Its district.
     district: String,
+    /// Its industrial sector.
     sector: String,
+    /// Whether it has cleaner-production potential.
     cp_potential: bool,
 }
 
@@ -62,7 +67,16 @@ impl FacilityInput {
     }
 }
 
-/// `POST /api/v1/facilities`.
+/// `POST /api/v1/facilities`: registers a facility (409 for a tax code already registered).
+#[utoipa::path(
+    post,
+    path = "/api/v1/facilities",
+    operation_id = "create_facility",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    request_body = FacilityInput,
+    responses((status = 201, description = "Registered.", body = super::openapi::Created)),
+)]
 pub async fn create_facility(
     State(state): State<AppState>,
     _: Admin,
@@ -84,7 +98,16 @@ pub async fn create_facility(
     Ok(created(id.0))
 }
 
-/// `GET /api/v1/facilities/{id}`.
+/// `GET /api/v1/facilities/{id}`: a facility.
+#[utoipa::path(
+    get,
+    path = "/api/v1/facilities/{id}",
+    operation_id = "get_facility",
+    tag = "registry",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The facility.")),
+    responses((status = 200, description = "The facility.", body = super::openapi::Facility)),
+)]
 pub async fn get_facility(
     State(state): State<AppState>,
     _: Office,
@@ -98,9 +121,23 @@ pub async fn get_facility(
     Ok(axum::Json(json!(facility)))
 }
 
-/// `POST /api/v1/facilities/import`: CSV with header `name,tax_code,district,sector,
-/// cp_potential`. A known tax code updates that facility; bad lines are reported and skipped;
-/// the good lines are written in one transaction.
+/// `POST /api/v1/facilities/import`: facilities from CSV; a known tax code updates that
+/// facility.
+///
+/// The header is `name,tax_code,district,sector,cp_potential`. Bad lines are reported and
+/// skipped; the good lines are written in one transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/facilities/import",
+    operation_id = "import_facilities",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    request_body(content = String, content_type = "text/csv",
+        description = "UTF-8 CSV, header `name,tax_code,district,sector,cp_potential` (a BOM \
+            is accepted); `cp_potential` is true/false, 1/0, yes/no or có/không."),
+    responses((status = 200, description = "What was imported; bad lines are listed and skipped.",
+        body = super::openapi::ImportReport)),
+)]
 pub async fn import_facilities(
     State(state): State<AppState>,
     _: Admin,
@@ -168,16 +205,30 @@ fn error_text(error: &ApiError) -> String {
 }
 
 /// A person as the API takes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
+    /// Full name.
     name: String,
+    /// The facility the person works for, if any.
+    #[schema(value_type = Option<Uuid>)]
     facility_id: Option<FacilityId>,
+    /// Whether the person is dedicated cleaner-production staff.
     cp_staff: bool,
+    /// Phone number.
     phone: Option<String>,
 }
 
-/// `POST /api/v1/people`.
+/// `POST /api/v1/people`: registers a person.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people",
+    operation_id = "create_person",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    request_body = PersonInput,
+    responses((status = 201, description = "Registered.", body = super::openapi::Created)),
+)]
 pub async fn create_person(
     State(state): State<AppState>,
     _: Admin,
@@ -197,16 +248,31 @@ pub async fn create_person(
 }
 
 /// An event as the API takes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    /// Its title.
     title: String,
+    /// `awareness` or `training`.
+    #[schema(value_type = super::openapi::EventKind)]
     kind: String,
+    /// When it starts, RFC 3339 (stored in UTC), years 2000–2099.
+    #[schema(format = DateTime)]
     starts_at: String,
+    /// Its district.
     district: String,
 }
 
-/// `POST /api/v1/events`.
+/// `POST /api/v1/events`: registers an event.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "create_event",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    request_body = EventInput,
+    responses((status = 201, description = "Registered.", body = super::openapi::Created)),
+)]
 pub async fn create_event(
     State(state): State<AppState>,
     _: Admin,
@@ -237,6 +303,16 @@ pub async fn create_event(
 }
 
 /// `GET /api/v1/events/{id}/attendance`: distinct people, with each one's scans.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/attendance",
+    operation_id = "event_attendance",
+    tag = "registry",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The event.")),
+    responses((status = 200, description = "The merged attendance.",
+        body = super::openapi::Attendance)),
+)]
 pub async fn attendance(
     State(state): State<AppState>,
     _: Office,

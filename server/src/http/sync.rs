@@ -23,6 +23,19 @@ const DEFAULT_PULL_LIMIT: u32 = 1_000;
 
 /// `POST /api/v1/enroll`: trades a one-time enrolment token for a new actor and its access
 /// token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enroll",
+    operation_id = "enroll",
+    tag = "sync",
+    security(()),
+    request_body = EnrollRequest,
+    responses(
+        (status = 200, description = "The new enrolment: its actor and access token.", body = Enrolment),
+        (status = 404, description = "Unknown enrolment token.", body = super::openapi::Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn enroll(
     State(state): State<AppState>,
     Json(request): Json<EnrollRequest>,
@@ -48,6 +61,22 @@ pub async fn enroll(
 }
 
 /// `POST /api/v1/sync/push`: a CBOR batch of the caller's ops, acknowledged after commit.
+///
+/// The body is a CBOR map `{"ops": [OP, …]}` (docs/sync-protocol.md); a gap in the caller's
+/// sequence numbers is answered 409 with `expected_seq`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/push",
+    operation_id = "push",
+    tag = "sync",
+    security(("bearer" = ["device"])),
+    request_body(content = super::openapi::Binary, content_type = "application/cbor",
+        description = "A CBOR batch of the caller's ops."),
+    params(super::openapi::DeviceClock),
+    responses(
+        (status = 200, description = "Every op up to `acked_through` is durable.", body = PushAck),
+    ),
+)]
 pub async fn push(
     State(state): State<AppState>,
     Device(author): Device,
@@ -74,13 +103,31 @@ pub async fn push(
 }
 
 /// Query of a pull.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
+    /// The cursor of the previous page's `next`; none for the start.
     after: Option<String>,
+    /// Largest page, 1 to 5000 (default 1000).
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<u32>,
 }
 
 /// `GET /api/v1/sync/pull?after=CURSOR&limit=N`: a CBOR page of changes.
+///
+/// The page is a CBOR map `{"ops", "next", "more", "ticket_keys"}` (docs/sync-protocol.md).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/pull",
+    operation_id = "pull",
+    tag = "sync",
+    security(("bearer" = ["device"])),
+    params(PullQuery, super::openapi::DeviceClock),
+    responses(
+        (status = 200, description = "A CBOR page of changes.", body = super::openapi::Binary,
+            content_type = "application/cbor"),
+    ),
+)]
 pub async fn pull(
     State(state): State<AppState>,
     Device(author): Device,
@@ -120,6 +167,14 @@ fn clock_offset(headers: &HeaderMap) -> Option<i64> {
 
 /// `GET /api/v1/sync/state-hash`: the canonical hash of the server's whole state, to compare
 /// with replicas' (`sachhon-device state-hash`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/state-hash",
+    operation_id = "state_hash",
+    tag = "sync",
+    security(("bearer" = ["admin"])),
+    responses((status = 200, description = "The state hash.", body = super::openapi::StateHash)),
+)]
 pub async fn state_hash(
     State(state): State<AppState>,
     _: Admin,
