@@ -71,6 +71,13 @@ impl Doc {
         self.inner.apply(op);
     }
 
+    /// Merges another replica's whole state of this document (a record that entered this
+    /// device's view, whose earlier ops it never received). Commutative and idempotent, like
+    /// applying ops.
+    pub fn merge(&mut self, other: Doc) {
+        crdts::CvRDT::merge(&mut self.inner, other.inner);
+    }
+
     /// Whether no op was ever applied to this document.
     pub fn is_empty(&self) -> bool {
         self.inner.read_ctx().add_clock.is_empty()

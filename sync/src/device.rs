@@ -10,6 +10,7 @@ use crate::responses::{self, AnswerRequest, LocalResponse};
 use crate::store::{LocalTx, Store};
 use crate::sync::{self, SyncReport, MAX_PUSH_BATCH};
 use sachhon_shared::authority::{Role, Scope};
+use sachhon_shared::doc::FieldValue;
 use sachhon_shared::op::ScanStatus;
 use sachhon_shared::wire::Enrolment;
 use sachhon_shared::{
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
+use uuid::Uuid;
 
 /// Tuning of a [`Device`]; the defaults suit a phone.
 #[derive(Clone, Debug)]
@@ -291,6 +293,16 @@ impl Device {
                 Error::NotFound(format!("response {id} is unknown to this replica"))
             })?;
         Ok(LocalResponse::of(id, stored))
+    }
+
+    /// The fields of a record as this replica holds it (each with its concurrent values);
+    /// `None` when the replica does not hold it.
+    pub async fn record(
+        &self,
+        kind: RecordKind,
+        id: Uuid,
+    ) -> Result<Option<std::collections::BTreeMap<String, Vec<FieldValue>>>> {
+        Ok(self.store.document(kind, id).await?.map(|doc| doc.fields()))
     }
 
     /// Pushes the outbox and pulls the server's changes. Without network it fails with

@@ -99,9 +99,7 @@ async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
             .await?;
         let progressed = !page.ops.is_empty() || page.next != cursor;
         pulled += page.ops.len() as u64;
-        store
-            .apply_page(&page.ops, &page.next, &page.ticket_keys)
-            .await?;
+        store.apply_page(&page).await?;
         cursor = page.next;
         if !page.more {
             return Ok(pulled);

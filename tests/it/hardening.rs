@@ -20,6 +20,7 @@ on_both_backends!(
     every_error_is_problem_json,
     a_ticket_revoked_before_its_scan_is_flagged,
     failed_logins_are_throttled_and_a_flood_is_refused,
+    a_moved_person_leaves_the_old_facility_and_arrives_whole,
 );
 
 /// Slow-header clients are cut off; backend-independent, so on SQLite only.
@@ -576,6 +577,64 @@ where
         results.push(handle.await??);
     }
     Ok(results)
+}
+
+async fn a_moved_person_leaves_the_old_facility_and_arrives_whole(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let server = TestServer::start(backend).await?;
+    let admin = server.admin();
+    let a = admin.facility("Công ty A", "0300000001", "Bến Lức").await?;
+    let b = admin.facility("Công ty B", "0300000002", "Đức Hòa").await?;
+    let phone_a = crate::sync::phone(&server, "enterprise", Some(&a)).await?;
+    let phone_b = crate::sync::phone(&server, "enterprise", Some(&b)).await?;
+    let mut trainer = trainer(&server, &admin).await?;
+    let person = Uuid::now_v7();
+    let create = trainer.write(
+        RecordKind::Person,
+        person,
+        vec![
+            ("name".into(), json!("Nguyễn Văn Nam")),
+            ("facility_id".into(), json!(a)),
+            ("cp_staff".into(), json!(true)),
+        ],
+    );
+    assert_eq!(trainer.push(&[create]).await?.0, StatusCode::OK);
+    phone_a.device.sync().await?;
+    phone_b.device.sync().await?;
+    assert!(held(&phone_a, person).await?.is_some());
+    assert!(held(&phone_b, person).await?.is_none());
+
+    let moved = trainer.write(
+        RecordKind::Person,
+        person,
+        vec![("facility_id".into(), json!(b))],
+    );
+    assert_eq!(trainer.push(&[moved]).await?.0, StatusCode::OK);
+    phone_a.device.sync().await?;
+    phone_b.device.sync().await?;
+    assert_eq!(
+        held(&phone_a, person).await?,
+        None,
+        "the old facility's phone dropped the person"
+    );
+    let arrived = held(&phone_b, person).await?.unwrap_or_default();
+    assert_eq!(
+        arrived.get("name"),
+        Some(&vec![json!("Nguyễn Văn Nam")]),
+        "{arrived:?}"
+    );
+    assert_eq!(arrived.get("facility_id"), Some(&vec![json!(b)]));
+    assert_eq!(arrived.get("cp_staff"), Some(&vec![json!(true)]));
+    Ok(())
+}
+
+/// A person's fields as a phone's replica holds them.
+async fn held(
+    phone: &crate::sync::Phone,
+    person: Uuid,
+) -> anyhow::Result<Option<std::collections::BTreeMap<String, Vec<Value>>>> {
+    Ok(phone.device.record(RecordKind::Person, person).await?)
 }
 
 /// The registration and person of a walk-in's registration op.

@@ -61,9 +61,11 @@ pub async fn apply_change(
     op: &Op,
     writer: Writer,
 ) -> StoreResult<Applied> {
+    let mut moved_from = None;
     let scope = match &op.change {
         Change::Fields(_) => {
             let stored = load_doc(conn, context, op.kind, op.record).await?;
+            let old_scope = stored.as_ref().map(|(_, scope, _)| *scope);
             if let Some((kind, old_scope, _)) = &stored {
                 if *kind != op.kind {
                     return Err(invalid_op(op, format!("record {} is a {kind}", op.record)));
@@ -85,6 +87,7 @@ pub async fn apply_change(
             if !writer.may_write(op.kind, scope) {
                 return Err(forbidden(op));
             }
+            moved_from = old_scope.filter(|old| *old != scope);
             context.stage_doc(op.record, op.kind, scope, doc);
             scope
         }
@@ -133,7 +136,18 @@ pub async fn apply_change(
             Scope::Public
         }
     };
-    Ok(Applied::Into(scope))
+    Ok(Applied::Into(Placed { scope, moved_from }))
+}
+
+/// Where an applied op's record belongs now, and where it belonged before when the op moved
+/// it (a person moved to another facility): the op log keeps both, so that a pull can send
+/// the record whole to its new scope's devices and tell the old scope's to drop it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// The record's scope after the op.
+    pub scope: Scope,
+    /// Its scope before, when the op changed it.
+    pub moved_from: Option<Scope>,
 }
 
 /// Why a field op is refused alone, if it is: a value against the schema, a field the writer
@@ -227,7 +241,7 @@ fn revoked_before(registration: &Doc, fact: &ScanFact) -> bool {
 #[derive(Debug)]
 pub enum Applied {
     /// Applied to a record of this scope (the op log row's scope).
-    Into(Scope),
+    Into(Placed),
     /// Refused on its own (an invalid answer): acknowledged, not applied, reported back.
     Rejected {
         /// The field at fault.
@@ -245,10 +259,10 @@ impl Applied {
         }
     }
 
-    /// The scope of an op that must apply (the server's own writes, checked beforehand).
-    pub fn scope(self, op: &Op) -> StoreResult<Scope> {
+    /// Where an op that must apply went (the server's own writes, checked beforehand).
+    pub fn placed(self, op: &Op) -> StoreResult<Placed> {
         match self {
-            Self::Into(scope) => Ok(scope),
+            Self::Into(placed) => Ok(placed),
             Self::Rejected { field, message } => Err(StoreError::Invalid {
                 field: Some(field),
                 message: format!("op {}: {message}", op.id),

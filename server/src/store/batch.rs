@@ -2,7 +2,7 @@
 //! are applied ([`preload`]) and written back — documents, projections, scans, then the op
 //! log — in a few multi-row statements after ([`finish`]).
 
-use super::apply::{seq_to_db, stored_doc};
+use super::apply::{seq_to_db, stored_doc, Placed};
 use super::dialect::Dialect;
 use super::responses::project_response;
 use super::rows::{insert_rows, Value};
@@ -204,7 +204,7 @@ async fn select_docs(
 pub async fn finish(
     conn: &mut AnyConnection,
     context: &ApplyContext<'_>,
-    entries: &[(&Op, Scope)],
+    entries: &[(&Op, Placed)],
 ) -> StoreResult<()> {
     let (docs, scans) = {
         let mut working = context.working();
@@ -266,7 +266,7 @@ pub async fn finish(
 async fn append_to_feed(
     conn: &mut AnyConnection,
     context: &ApplyContext<'_>,
-    entries: &[(&Op, Scope)],
+    entries: &[(&Op, Placed)],
 ) -> StoreResult<()> {
     if entries.is_empty() {
         return Ok(());
@@ -274,22 +274,24 @@ async fn append_to_feed(
     context.dialect.lock_feed(conn).await?;
     let rows = entries
         .iter()
-        .map(|(op, scope)| {
+        .map(|(op, placed)| {
             Ok(vec![
                 op.actor.to_string().into(),
                 seq_to_db(op.seq)?.into(),
                 op.id.to_string().into(),
                 op.kind.as_str().into(),
                 op.record.to_string().into(),
-                scope.to_key().into(),
+                placed.scope.to_key().into(),
                 to_cbor(&op.change).into(),
                 context.received_at.into(),
+                placed.moved_from.map(Scope::to_key).into(),
             ])
         })
         .collect::<StoreResult<Vec<_>>>()?;
     insert_rows(
         conn,
-        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at)",
+        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at, \
+         moved_from)",
         "",
         &rows,
     )

@@ -26,6 +26,28 @@ pub(super) async fn load_doc(
         .transpose()
 }
 
+impl super::Store {
+    /// A document's state, if the replica holds it.
+    pub async fn document(&self, kind: RecordKind, id: Uuid) -> Result<Option<Doc>> {
+        let mut conn = self.pool.acquire().await?;
+        load_doc(&mut conn, kind, id).await
+    }
+}
+
+/// Drops a record that left this device's view, with its projection row.
+pub(super) async fn drop_doc(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
+    for sql in [
+        "DELETE FROM docs WHERE id = ?",
+        "DELETE FROM registrations WHERE id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Writes a document state and keeps the projections that depend on it up to date.
 pub(super) async fn save_doc(
     conn: &mut SqliteConnection,

@@ -1,31 +1,34 @@
 //! Applying a pulled page: its ops into documents and facts, its key ring, and the cursor,
 //! in one transaction.
 
-use super::docs::{load_doc, save_doc};
+use super::docs::{drop_doc, load_doc, save_doc};
 use super::facts::{self, Origin};
 use super::{questionnaires, Store, BEGIN_WRITE};
 use crate::error::{Error, Result};
 use sachhon_shared::replica::apply_fields;
-use sachhon_shared::ticket::TicketKey;
-use sachhon_shared::{Change, Doc, Op, RecordKind};
+use sachhon_shared::wire::PullPage;
+use sachhon_shared::{Change, Doc, RecordKind};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 impl Store {
-    /// Applies one pulled page and moves the cursor to `next`, in one transaction; a
-    /// non-empty `ticket_keys` replaces the key ring. Idempotent: an op applied before
-    /// changes nothing.
-    pub async fn apply_page(
-        &self,
-        ops: &[Op],
-        next: &str,
-        ticket_keys: &[TicketKey],
-    ) -> Result<()> {
+    /// Applies one pulled page and moves the cursor to its `next`, in one transaction: records
+    /// that entered this device's view are merged whole, its ops applied, records that left
+    /// it dropped; a non-empty `ticket_keys` replaces the key ring. Idempotent: an op applied
+    /// before changes nothing.
+    pub async fn apply_page(&self, page: &PullPage) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Load each document once per page, apply every op for it, write it once.
         let mut docs: HashMap<(RecordKind, Uuid), Doc> = HashMap::new();
-        for op in ops {
+        for arrival in &page.arrived {
+            let mut doc = load_doc(&mut tx, arrival.kind, arrival.record)
+                .await?
+                .unwrap_or_default();
+            doc.merge(arrival.state.clone());
+            docs.insert((arrival.kind, arrival.record), doc);
+        }
+        for op in &page.ops {
             match &op.change {
                 Change::Scan(fact) => {
                     facts::insert_scan(&mut tx, op.record, fact, op.actor, Origin::Pulled).await?;
@@ -56,13 +59,18 @@ impl Store {
             }
         }
         for ((kind, id), doc) in &docs {
-            save_doc(&mut tx, *kind, *id, doc).await?;
+            if !page.left.contains(id) {
+                save_doc(&mut tx, *kind, *id, doc).await?;
+            }
         }
-        if !ticket_keys.is_empty() {
-            facts::replace_ticket_keys(&mut tx, ticket_keys).await?;
+        for id in &page.left {
+            drop_doc(&mut tx, *id).await?;
+        }
+        if !page.ticket_keys.is_empty() {
+            facts::replace_ticket_keys(&mut tx, &page.ticket_keys).await?;
         }
         let updated = sqlx::query("UPDATE device SET cursor = ? WHERE id = 1")
-            .bind(next)
+            .bind(&page.next)
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() != 1 {

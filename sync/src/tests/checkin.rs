@@ -148,7 +148,7 @@ impl Remote {
 async fn pull(device: &Device, ops: &[Op]) {
     device
         .store
-        .apply_page(ops, "1", &[])
+        .apply_page(&super::page(ops, "1", &[]))
         .await
         .expect("applies");
 }
@@ -439,7 +439,7 @@ async fn the_key_ring_is_replaced_by_pulled_lists_only() {
     // A page without keys keeps the ring.
     device
         .store
-        .apply_page(&[], "1", &[])
+        .apply_page(&super::page(&[], "1", &[]))
         .await
         .expect("applies");
     assert_eq!(device.status().await.expect("status").ticket_keys, 1);
@@ -450,7 +450,7 @@ async fn the_key_ring_is_replaced_by_pulled_lists_only() {
     let ring = [public_key(&old, true), public_key(&new, false)];
     device
         .store
-        .apply_page(&[], "2", &ring)
+        .apply_page(&super::page(&[], "2", &ring))
         .await
         .expect("applies");
     assert_eq!(device.status().await.expect("status").ticket_keys, 2);

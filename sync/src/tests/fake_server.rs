@@ -326,6 +326,8 @@ async fn pull(
         next: next.to_string(),
         more: next < inner.log.len(),
         ticket_keys: inner.knobs.ticket_keys.clone(),
+        arrived: Vec::new(),
+        left: Vec::new(),
     };
     (
         [(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)],

@@ -13,6 +13,7 @@ use crate::{Device, Enrolment, Options};
 use ed25519_dalek::SigningKey;
 use sachhon_shared::authority::Role;
 use sachhon_shared::ticket::TicketKey;
+use sachhon_shared::wire::PullPage;
 use sachhon_shared::{ActorId, DeviceId};
 use std::path::Path;
 
@@ -24,6 +25,18 @@ fn signing_key(seed: u8) -> SigningKey {
 /// The public description of a signing key, as phones receive it.
 fn public_key(key: &SigningKey, retired: bool) -> TicketKey {
     TicketKey::of(&key.verifying_key(), retired)
+}
+
+/// A pulled page of `ops` that moves the cursor to `next`, with a key ring.
+fn page(ops: &[sachhon_shared::Op], next: &str, ticket_keys: &[TicketKey]) -> PullPage {
+    PullPage {
+        ops: ops.to_vec(),
+        next: next.to_string(),
+        more: false,
+        ticket_keys: ticket_keys.to_vec(),
+        arrived: Vec::new(),
+        left: Vec::new(),
+    }
 }
 
 /// An enrolment made up locally, as a test server would hand it out.

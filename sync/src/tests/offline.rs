@@ -190,18 +190,18 @@ async fn applying_a_pulled_op_twice_changes_nothing_and_matches_the_shared_repli
 
     device
         .store
-        .apply_page(&ops, "4", &[])
+        .apply_page(&super::page(&ops, "4", &[]))
         .await
         .expect("applies");
     let once = device.state_hash().await.expect("hash");
     device
         .store
-        .apply_page(&ops, "4", &[])
+        .apply_page(&super::page(&ops, "4", &[]))
         .await
         .expect("applies again");
     device
         .store
-        .apply_page(&ops[1..3], "4", &[])
+        .apply_page(&super::page(&ops[1..3], "4", &[]))
         .await
         .expect("applies part");
     assert_eq!(device.state_hash().await.expect("hash"), once);

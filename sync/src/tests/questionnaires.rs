@@ -74,7 +74,7 @@ async fn outbox(device: &Device) -> Vec<Op> {
 async fn pull(device: &Device, ops: &[Op]) {
     device
         .store
-        .apply_page(ops, "1", &[])
+        .apply_page(&super::page(ops, "1", &[]))
         .await
         .expect("applies");
 }

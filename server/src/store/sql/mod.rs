@@ -140,7 +140,7 @@ impl SqlStore {
         let context = self.server_context(&received_at);
         let scope = apply_change(&mut tx, &context, &op, Writer::Server)
             .await?
-            .scope(&op)?;
+            .placed(&op)?;
         finish(&mut tx, &context, &[(&op, scope)]).await?;
         self.set_last_seq(&mut tx, self.server_actor, seq).await?;
         tx.commit().await?;

@@ -31,7 +31,7 @@ impl RegistryStore for SqlStore {
             scopes.push(
                 apply_change(&mut tx, &context, &op, Writer::Server)
                     .await?
-                    .scope(&op)?,
+                    .placed(&op)?,
             );
             ops.push(op);
         }

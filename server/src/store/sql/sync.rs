@@ -1,7 +1,9 @@
 //! The sync protocol: pushes, pulls, device clocks, the state hash. On SQL.
 
 use super::*;
-use sachhon_shared::wire::Rejection;
+use crate::store::apply::read_doc;
+use sachhon_shared::authority::Scope;
+use sachhon_shared::wire::{Arrival, Rejection};
 use sachhon_shared::Publication;
 
 #[async_trait]
@@ -43,7 +45,7 @@ impl SyncStore for SqlStore {
         let mut rejected = Vec::new();
         for op in plan.new {
             match apply_change(&mut tx, &context, op, writer).await? {
-                Applied::Into(scope) => applied.push((op, scope)),
+                Applied::Into(placed) => applied.push((op, placed)),
                 Applied::Rejected { field, message } => rejected.push(Rejection {
                     seq: op.seq,
                     op_id: op.id,
@@ -76,10 +78,18 @@ impl SyncStore for SqlStore {
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage> {
         let after = parse_cursor(after)?;
         let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
-        // One statement, so that the page and the feed's end come from one snapshot.
+        let own = viewer
+            .principal
+            .facility
+            .map(|f| Scope::Facility(f).to_key())
+            .unwrap_or_default();
+        // One statement, so that the page and the feed's end come from one snapshot. A row
+        // that moved a record out of the viewer's scope is read too: the viewer drops it.
         let rows = sqlx::query(
-            "WITH page AS (SELECT cursor, actor_id, seq, op_id, kind, record_id, change FROM ops \
-                 WHERE cursor > $1 AND actor_id <> $2 AND ($3 = 1 OR scope = 'public' OR scope = $4) \
+            "WITH page AS (SELECT cursor, actor_id, seq, op_id, kind, record_id, change, scope, \
+                 moved_from FROM ops \
+                 WHERE cursor > $1 AND actor_id <> $2 \
+                   AND ($3 = 1 OR scope = 'public' OR scope = $4 OR moved_from = $4) \
                  ORDER BY cursor LIMIT $5) \
              SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
              LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
@@ -87,39 +97,68 @@ impl SyncStore for SqlStore {
         .bind(after)
         .bind(viewer.actor.to_string())
         .bind(i64::from(sees_all))
-        .bind(viewer.principal.facility.map(|f| f.to_string()).unwrap_or_default())
+        .bind(own)
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.reader)
         .await?;
-        let mut ops = Vec::with_capacity(rows.len());
-        let (mut last, mut feed_end, mut bytes, mut cut) = (after, after, 0, false);
+        let mut page = PullPage {
+            ops: Vec::with_capacity(rows.len()),
+            next: String::new(),
+            more: false,
+            ticket_keys: Vec::new(),
+            arrived: Vec::new(),
+            left: Vec::new(),
+        };
+        let (mut last, mut feed_end, mut bytes, mut taken) = (after, after, 0, 0);
         for row in &rows {
             feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
             let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
                 continue;
             };
-            if ops.len() == limit as usize {
+            if taken == limit as usize {
                 break;
             }
-            let op = op_from_row(row)?;
             bytes += row.try_get::<Vec<u8>, _>("change")?.len();
-            if bytes > PULL_PAGE_BYTES && !ops.is_empty() {
-                cut = true;
+            if bytes > PULL_PAGE_BYTES && taken > 0 {
+                page.more = true;
                 break;
             }
-            ops.push(op);
+            taken += 1;
             last = cursor;
+            let sees = |key: Option<String>| {
+                key.and_then(|k| Scope::from_key(&k))
+                    .is_some_and(|scope| viewer.principal.may_read(scope))
+            };
+            let (now, before) = (
+                sees(row.try_get("scope")?),
+                sees(row.try_get("moved_from")?),
+            );
+            let moved = row.try_get::<Option<String>, _>("moved_from")?.is_some();
+            let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
+            if !now {
+                page.left.push(record);
+                continue;
+            }
+            if moved && !before {
+                if let Some((kind, _, state)) =
+                    read_doc(&mut *self.reader.acquire().await?, record, "").await?
+                {
+                    page.arrived.push(Arrival {
+                        kind,
+                        record,
+                        state,
+                    });
+                }
+            }
+            page.ops.push(op_from_row(row)?);
         }
-        let more = cut || rows.len() > limit as usize;
+        page.more |= rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
-        let next = if more { last } else { last.max(feed_end) };
-        Ok(PullPage {
-            ops,
-            next: next.to_string(),
-            more,
-            ticket_keys: self.ticket_keys().await?,
-        })
+        let next = if page.more { last } else { last.max(feed_end) };
+        page.next = next.to_string();
+        page.ticket_keys = self.ticket_keys().await?;
+        Ok(page)
     }
 
     #[instrument(skip_all)]
