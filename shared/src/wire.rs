@@ -30,6 +30,7 @@ pub struct PushRequest {
 }
 
 /// The server's acknowledgement, sent only after the batch committed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
     /// Every op of this actor up to and including this sequence number is durable; the
@@ -45,11 +46,13 @@ pub struct PushAck {
 }
 
 /// The server's verdict on one refused op.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     /// The op's sequence number.
     pub seq: u64,
     /// The op.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub op_id: OpId,
     /// The record it changed.
     pub record: uuid::Uuid,
@@ -102,6 +105,7 @@ pub struct Arrival {
 }
 
 /// A device's enrolment request: the one-time token from the admin.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnrollRequest {
     /// The one-time enrolment token.
@@ -109,20 +113,26 @@ pub struct EnrollRequest {
 }
 
 /// What a device learns at enrolment. Its `Debug` output hides the access token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Enrolment {
     /// The registered device.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub device_id: DeviceId,
     /// The new actor this enrolment writes under.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub actor_id: ActorId,
     /// The bearer token for sync requests from now on.
     pub access_token: String,
     /// The device's role.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub role: Role,
     /// The facility of an enterprise device.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>, required = true))]
     pub facility_id: Option<FacilityId>,
     /// The public keys that sign tickets, for checking them offline.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub ticket_keys: Vec<TicketKey>,
 }
 
