@@ -52,6 +52,17 @@ impl LocalTx {
             records::check_field(kind, key, value).map_err(|e| Error::Invalid(e.to_string()))?;
         }
         let mut doc = load_doc(&mut self.tx, kind, id).await?.unwrap_or_default();
+        // The same field rules as the server's, so that the server never has to refuse them.
+        let principal = self.principal();
+        if let Some((key, _)) = fields
+            .iter()
+            .find(|(key, _)| !principal.may_write_field(kind, key, doc.is_empty()))
+        {
+            return Err(Error::Forbidden(format!(
+                "a {} device may not set {key} of this {kind}",
+                principal.role
+            )));
+        }
         let ops = doc.set_all(self.enrolled.actor_id, fields);
         save_doc(&mut self.tx, kind, id, &doc).await?;
         self.enqueue(kind, id, Change::Fields(ops)).await
