@@ -21,6 +21,7 @@ on_both_backends!(
     a_ticket_revoked_before_its_scan_is_flagged,
     failed_logins_are_throttled_and_a_flood_is_refused,
     a_moved_person_leaves_the_old_facility_and_arrives_whole,
+    a_pull_page_is_bounded_in_bytes,
 );
 
 /// Slow-header clients are cut off; backend-independent, so on SQLite only.
@@ -136,6 +137,25 @@ async fn times_out_of_range_are_refused_op_by_op_and_the_phone_goes_on(
         assert_eq!(answer.json["field"], json!("as_of"));
     }
     assert_eq!(admin.state_hash().await?, before);
+
+    // The office pages that broke on such times still answer, for every office user.
+    use crate::web::{user_add, WebClient, PASSWORD};
+    let (code, _, stderr) = user_add(&server.database.url, "lan", "office", PASSWORD).await?;
+    assert_eq!(code, 0, "{stderr}");
+    let mut office = WebClient::new(&server.url)?;
+    office.login("lan", PASSWORD).await?;
+    for page in [
+        format!("/events/{event}"),
+        "/events".to_string(),
+        "/responses".to_string(),
+        "/?as_of=2026-12-31".to_string(),
+    ] {
+        assert_eq!(office.get(&page).await?.status, StatusCode::OK, "{page}");
+    }
+    assert_eq!(
+        office.get("/?as_of=9999-12-31").await?.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     Ok(())
 }
 
@@ -626,6 +646,60 @@ async fn a_moved_person_leaves_the_old_facility_and_arrives_whole(
     );
     assert_eq!(arrived.get("facility_id"), Some(&vec![json!(b)]));
     assert_eq!(arrived.get("cp_staff"), Some(&vec![json!(true)]));
+    Ok(())
+}
+
+async fn a_pull_page_is_bounded_in_bytes(backend: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(backend).await?;
+    let admin = server.admin();
+    let facility = admin.facility("Công ty A", "0300000001", "Bến Lức").await?;
+    let questionnaire = crate::questionnaires::publish(&admin).await?;
+    let mut writer = trainer(&server, &admin).await?;
+    // 300 responses with a long note each: about 2.7 MB of changes.
+    let ops: Vec<Op> = (0..300)
+        .map(|_| {
+            writer.write(
+                RecordKind::Response,
+                Uuid::now_v7(),
+                vec![
+                    (meta::QUESTIONNAIRE.into(), json!(questionnaire)),
+                    (meta::VERSION.into(), json!(1)),
+                    (meta::FACILITY.into(), json!(facility)),
+                    (meta::ANSWERED_AT.into(), json!("2026-12-01T09:00:00Z")),
+                    ("notes".into(), json!("ghi chú ".repeat(1_000))),
+                ],
+            )
+        })
+        .collect();
+    let (status, ack) = writer.push(&ops).await?;
+    assert_eq!(
+        (status, rejections(&ack)),
+        (StatusCode::OK, vec![]),
+        "{ack}"
+    );
+    let reader = trainer(&server, &admin).await?;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/sync/pull?limit=5000", server.url))
+        .bearer_auth(&reader.token)
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await?;
+    let page: sachhon_shared::wire::PullPage =
+        sachhon_shared::wire::from_cbor(&body).map_err(anyhow::Error::msg)?;
+    assert!(page.more, "the page ends early");
+    assert!(
+        !page.ops.is_empty() && page.ops.len() < 300,
+        "{} ops",
+        page.ops.len()
+    );
+    assert!(body.len() < 3 * 1024 * 1024, "{} bytes", body.len());
+    // The facility, the questionnaire and the 300 responses.
+    assert_eq!(
+        reader.pull_all().await?.len(),
+        2 + 300,
+        "every op arrives, page by page"
+    );
     Ok(())
 }
 
