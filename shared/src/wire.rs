@@ -1,8 +1,8 @@
 //! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
 
 use crate::authority::Role;
-use crate::ids::{ActorId, DeviceId, FacilityId, OpId};
 use crate::doc::Doc;
+use crate::ids::{ActorId, DeviceId, FacilityId, OpId};
 use crate::op::{Op, RecordKind};
 use crate::ticket::TicketKey;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
