@@ -13,9 +13,11 @@ use std::collections::{BTreeMap, HashSet};
 pub struct Label {
     /// Vietnamese.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub vi: String,
     /// English.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub en: String,
 }
 
@@ -58,6 +60,7 @@ pub enum QuestionKind {
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     /// Its key, the stored answer.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub key: String,
     /// Points toward the awareness score.
     #[serde(default)]
@@ -73,6 +76,10 @@ pub struct Choice {
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Its key, the field of the response document.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[a-z][a-z0-9_]*$", max_length = 500)
+    )]
     pub key: String,
     /// Its kind.
     pub kind: QuestionKind,
@@ -100,6 +107,7 @@ pub struct Definition {
     /// The score at or above which a response counts as aware.
     pub pass_mark: f64,
     /// The questions, in order.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub questions: Vec<Question>,
 }
 

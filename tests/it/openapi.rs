@@ -188,3 +188,64 @@ fn resolve<'a>(document: &'a Value, response: &'a Value) -> &'a Value {
         None => response,
     }
 }
+
+/// What schemathesis found: a query key given twice, a path segment that is not UTF-8 once
+/// decoded and a CSV body that is not UTF-8 were refused by axum's own extractors in
+/// `text/plain`. Every refusal is problem+json, as the description says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_by_the_extractors_are_problem_json() -> anyhow::Result<()> {
+    use reqwest::Method;
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let admin = server.admin();
+    let questionnaire = uuid::Uuid::now_v7();
+    let cases = [
+        (
+            Method::GET,
+            "/api/v1/progress?as_of=2026-01-01&as_of=2026-01-02".to_string(),
+            None,
+            Vec::new(),
+        ),
+        (
+            Method::GET,
+            "/api/v1/progress.csv?district=a&district=b".to_string(),
+            None,
+            Vec::new(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/questionnaires/{questionnaire}/responses.csv?lang=en&lang=vi"),
+            None,
+            Vec::new(),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/ticket-keys/%FF".to_string(),
+            None,
+            Vec::new(),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/responses/{}/answers/%FF", uuid::Uuid::now_v7()),
+            Some("application/json"),
+            b"{\"value\": 1}".to_vec(),
+        ),
+        (
+            Method::POST,
+            "/api/v1/facilities/import".to_string(),
+            Some("text/csv"),
+            b"name,tax_code,district,sector,cp_potential\n\xff\xfe\n".to_vec(),
+        ),
+    ];
+    let before = admin.state_hash().await?;
+    for (method, path, content_type, body) in cases {
+        let answer = admin.raw(method.clone(), &path, content_type, body).await?;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{method} {path}");
+        assert_eq!(
+            answer.content_type, "application/problem+json",
+            "{method} {path}"
+        );
+        assert_eq!(answer.json["status"], 400, "{method} {path}");
+    }
+    assert_eq!(admin.state_hash().await?, before, "refusals change nothing");
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Check-in: registrations with signed tickets, their QR images, printable badges,
 //! revocation, annulment of scans, and the ticket keys.
 
-use super::extract::{Admin, Json, OptionalJson, PathId};
+use super::extract::{Admin, Json, OptionalJson, PathId, PathText};
 use super::problem::ApiError;
 use super::{qr, AppState};
 use crate::bootstrap::new_ticket_key;
@@ -195,6 +195,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct AnnulInput {
     /// Why the scan should not count.
+    #[schema(max_length = 10000)]
     reason: Option<String>,
 }
 
@@ -274,7 +275,7 @@ pub async fn rotate_ticket_key(
 pub async fn retire_ticket_key(
     State(state): State<AppState>,
     _: Admin,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathText(id): PathText<String>,
 ) -> Result<StatusCode, ApiError> {
     state.store.retire_ticket_key(&id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
     /// A name for people, e.g. "Phone 1".
+    #[schema(max_length = 500, pattern = "\\S")]
     name: String,
     /// What the device may do.
     #[schema(value_type = super::openapi::DeviceRole)]
@@ -97,8 +98,12 @@ pub async fn revoke(
     tag = "devices",
     security(("bearer" = ["admin"])),
     params(("id" = uuid::Uuid, Path, description = "The device.")),
-    responses((status = 200, description = "The QR code of `{\"server\", \"token\"}`.",
-        body = String, content_type = "image/svg+xml")),
+    responses(
+        (status = 200, description = "The QR code of `{\"server\", \"token\"}`.",
+            body = String, content_type = "image/svg+xml"),
+        (status = 409, description = "The device is revoked.", body = super::openapi::Problem,
+            content_type = "application/problem+json"),
+    ),
 )]
 pub async fn enroll_svg(
     State(state): State<AppState>,

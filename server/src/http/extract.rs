@@ -53,6 +53,48 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     from_rejection(rejection.status(), rejection.body_text())
 }
 
+/// A query string; one that does not deserialize (a key given twice, …) is answered 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|e| ApiError::Malformed(e.body_text()))
+    }
+}
+
+/// Path segments as text; one that is not UTF-8 once decoded is answered 400.
+pub struct PathText<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathText<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|e| ApiError::Malformed(e.body_text()))
+    }
+}
+
+/// A text body; one that is not UTF-8 is answered 400, one over the limit 413.
+pub struct Text(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for Text {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        String::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e| from_rejection(e.status(), e.body_text()))
+    }
+}
+
 /// An id in the path; one that does not parse is answered 404, since no such record exists.
 pub struct PathId<T>(pub T);
 

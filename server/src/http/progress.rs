@@ -1,11 +1,11 @@
 //! `/api/v1/progress` as JSON, CSV and the yearly report workbook; the plan's task table.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Json, Office, PathId};
+use super::extract::{Json, Office, PathId, Query};
 use super::problem::ApiError;
 use super::AppState;
 use crate::progress::{report, ProgressReport};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use sachhon_shared::indicators::{Indicator, Plan};
 use serde::Deserialize;
@@ -235,6 +235,7 @@ pub struct TaskUpdate {
     status: String,
     /// The office's note (empty when left out).
     #[serde(default)]
+    #[schema(max_length = 10000)]
     note: String,
 }
 

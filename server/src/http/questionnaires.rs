@@ -2,11 +2,11 @@
 //! response, resolving a conflict, the office's review, and the exports.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Admin, Json, Office, PathId};
+use super::extract::{Admin, Json, Office, PathId, PathText, Query};
 use super::problem::ApiError;
 use super::AppState;
 use crate::store::{RecordEdit, Store};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use sachhon_shared::doc::FieldValue;
@@ -169,7 +169,7 @@ pub struct Resolution {
 pub async fn resolve(
     State(state): State<AppState>,
     _: Office,
-    Path((id, key)): Path<(String, String)>,
+    PathText((id, key)): PathText<(String, String)>,
     Json(resolution): Json<Resolution>,
 ) -> Result<axum::Json<ResponseView>, ApiError> {
     let id: ResponseId = id
@@ -208,6 +208,7 @@ pub struct ReviewInput {
     #[schema(value_type = super::openapi::ReviewState)]
     state: String,
     /// What the issues are (required with `has_issues`).
+    #[schema(max_length = 10000)]
     comment: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 //! an event's merged attendance. Every write becomes ops under the server's actor, so phones
 //! receive it on their next pull.
 
-use super::extract::{Admin, Json, Office, PathId};
+use super::extract::{Admin, Json, Office, PathId, Text};
 use super::problem::ApiError;
 use super::AppState;
 use crate::store::{RecordEdit, Store};
@@ -38,12 +38,16 @@ fn required_text(field: &str, value: &str) -> Result<FieldValue, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct FacilityInput {
     /// Its name.
+    #[schema(max_length = 500, pattern = "\\S")]
     name: String,
     /// Its tax code; one facility per tax code.
+    #[schema(max_length = 500, pattern = "\\S")]
     tax_code: String,
     /// Its district.
+    #[schema(max_length = 500, pattern = "\\S")]
     district: String,
     /// Its industrial sector.
+    #[schema(max_length = 500, pattern = "\\S")]
     sector: String,
     /// Whether it has cleaner-production potential.
     cp_potential: bool,
@@ -141,7 +145,7 @@ pub async fn get_facility(
 pub async fn import_facilities(
     State(state): State<AppState>,
     _: Admin,
-    body: String,
+    Text(body): Text,
 ) -> Result<axum::Json<Value>, ApiError> {
     let rows = super::csv_import::parse_facilities(&body)?;
     let mut edits = Vec::new();
@@ -209,6 +213,7 @@ fn error_text(error: &ApiError) -> String {
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
     /// Full name.
+    #[schema(max_length = 500, pattern = "\\S")]
     name: String,
     /// The facility the person works for, if any.
     #[schema(value_type = Option<Uuid>)]
@@ -216,6 +221,7 @@ pub struct PersonInput {
     /// Whether the person is dedicated cleaner-production staff.
     cp_staff: bool,
     /// Phone number.
+    #[schema(max_length = 500)]
     phone: Option<String>,
 }
 
@@ -252,6 +258,7 @@ pub async fn create_person(
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// Its title.
+    #[schema(max_length = 500, pattern = "\\S")]
     title: String,
     /// `awareness` or `training`.
     #[schema(value_type = super::openapi::EventKind)]
@@ -260,6 +267,7 @@ pub struct EventInput {
     #[schema(format = DateTime)]
     starts_at: String,
     /// Its district.
+    #[schema(max_length = 500, pattern = "\\S")]
     district: String,
 }
 
