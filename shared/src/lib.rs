@@ -7,6 +7,7 @@
 pub mod authority;
 pub mod checkin;
 pub mod doc;
+pub mod facility_csv;
 pub mod hash;
 pub mod ids;
 pub mod indicators;

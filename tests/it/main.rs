@@ -8,6 +8,7 @@ mod checkin;
 mod crash;
 mod devices;
 mod hardening;
+mod import;
 mod openapi;
 mod postgres;
 mod progress;

@@ -5,7 +5,7 @@
 //! are fixed so that the seeds only change when the encoding does.
 
 use ed25519_dalek::SigningKey;
-use sachhon_server::http::csv_import::parse_facilities;
+use sachhon_shared::facility_csv;
 use sachhon_shared::op::{ScanFact, ScanStatus};
 use sachhon_shared::replica::Replica;
 use sachhon_shared::ticket::{issue, verify, Ticket, TicketKey, PREFIX};
@@ -156,7 +156,7 @@ fn csv_files(dir: &Path) {
          \"Xí nghiệp Giày Bình Tiên, cơ sở 2\",0302345678,Quận 6,da giày,không\n\
          Nhà máy Nhựa Rạng Đông,0303456789,Thủ Đức,nhựa,TRUE\n\
          Cơ sở In Hoa Sen,0304567890,Quận 3,in ấn,0\n";
-    let lines = parse_facilities(valid).expect("the valid seed's header is accepted");
+    let lines = facility_csv::parse(valid).expect("the valid seed's header is accepted");
     let errors: Vec<_> = lines
         .iter()
         .filter_map(|line| line.as_ref().err())

@@ -1,7 +1,7 @@
 //! The HTTP layer: one router listing every route, one cheap-to-clone state.
 
 mod checkin;
-pub mod csv_import;
+mod csv_import;
 mod devices;
 mod export;
 mod extract;
