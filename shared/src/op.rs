@@ -267,7 +267,15 @@ impl Op {
                 text("operator", fact.operator.as_ref(), text::SHORT)
             }
             Change::Annul(annulment) => text("reason", annulment.reason.as_ref(), text::LONG),
-            Change::Publish(_) => Ok(()),
+            Change::Publish(publication) => {
+                publication
+                    .definition
+                    .validate()
+                    .map_err(|invalid| records::FieldError::Invalid {
+                        field: invalid.field,
+                        expected: invalid.message,
+                    })
+            }
         }
     }
 
