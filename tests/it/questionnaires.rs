@@ -57,7 +57,7 @@ pub async fn publish(admin: &AdminClient) -> anyhow::Result<String> {
 }
 
 /// The ops that start a response on a raw device.
-fn start_response(
+pub fn start_response(
     device: &mut RawDevice,
     response: Uuid,
     questionnaire: &str,

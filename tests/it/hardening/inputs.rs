@@ -2,9 +2,9 @@
 //! every error, trailing bytes, and pull pages bounded in bytes.
 
 use super::{rejections, trainer};
+use crate::questionnaires::start_response;
 use reqwest::{Method, StatusCode};
-use sachhon_shared::questionnaire::meta;
-use sachhon_shared::{Op, RecordKind};
+use sachhon_shared::Op;
 use sachhon_tests::{Backend, TestServer};
 use serde_json::json;
 use uuid::Uuid;
@@ -153,16 +153,13 @@ pub(super) async fn a_pull_page_is_bounded_in_bytes(backend: Backend) -> anyhow:
     // 300 responses with a long note each: about 2.7 MB of changes.
     let ops: Vec<Op> = (0..300)
         .map(|_| {
-            writer.write(
-                RecordKind::Response,
+            let note = json!("ghi chú ".repeat(1_000));
+            start_response(
+                &mut writer,
                 Uuid::now_v7(),
-                vec![
-                    (meta::QUESTIONNAIRE.into(), json!(questionnaire)),
-                    (meta::VERSION.into(), json!(1)),
-                    (meta::FACILITY.into(), json!(facility)),
-                    (meta::ANSWERED_AT.into(), json!("2026-12-01T09:00:00Z")),
-                    ("notes".into(), json!("ghi chú ".repeat(1_000))),
-                ],
+                &questionnaire,
+                &facility,
+                vec![("notes", note)],
             )
         })
         .collect();

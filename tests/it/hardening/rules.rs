@@ -2,6 +2,7 @@
 //! to the office, scans of their own registration, revoked tickets flagged, moved records.
 
 use super::{registration_and_person, rejections, trainer};
+use crate::questionnaires::start_response;
 use reqwest::StatusCode;
 use sachhon_shared::questionnaire::meta;
 use sachhon_shared::{EventId, PersonId, RecordKind, RegistrationId};
@@ -23,16 +24,12 @@ pub(super) async fn field_rules_keep_review_and_registrations_to_the_office(
 
     // The enterprise starts its response, then approves it itself.
     let response = Uuid::now_v7();
-    let start = enterprise.write(
-        RecordKind::Response,
+    let start = start_response(
+        &mut enterprise,
         response,
-        vec![
-            (meta::QUESTIONNAIRE.into(), json!(questionnaire)),
-            (meta::VERSION.into(), json!(1)),
-            (meta::FACILITY.into(), json!(facility)),
-            (meta::ANSWERED_AT.into(), json!("2026-12-01T09:00:00+07:00")),
-            ("knows_cp".into(), json!("yes")),
-        ],
+        &questionnaire,
+        &facility,
+        vec![("knows_cp", json!("yes"))],
     );
     let approve = enterprise.write(
         RecordKind::Response,
