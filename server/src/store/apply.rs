@@ -61,6 +61,10 @@ pub async fn apply_change(
     op: &Op,
     writer: Writer,
 ) -> StoreResult<Applied> {
+    if let Err(error) = op.check_values() {
+        let refusal = Applied::refused(error.field(), error.to_string());
+        return refuse(conn, context, op, refusal).await;
+    }
     let mut moved_from = None;
     let scope = match &op.change {
         Change::Fields(_) => {
@@ -74,13 +78,9 @@ pub async fn apply_change(
                     return Err(forbidden(op));
                 }
             }
-            let is_new = stored.is_none();
             let mut doc = stored.map(|(_, _, doc)| doc).unwrap_or_default();
             if let Some(refusal) = refuse_fields(conn, context, writer, &doc, op).await? {
-                if is_new {
-                    drop_placeholder(conn, op.record).await?;
-                }
-                return Ok(refusal);
+                return refuse(conn, context, op, refusal).await;
             }
             apply_fields(&mut doc, &op.change);
             let scope = doc_scope(conn, context, op.kind, op.record, &doc).await?;
@@ -100,7 +100,7 @@ pub async fn apply_change(
                 return Err(forbidden(op));
             }
             let registration = registration.map(|(_, _, doc)| doc);
-            if let Some(refusal) = refuse_scan(op, fact, registration.as_ref()) {
+            if let Some(refusal) = refuse_scan(fact, registration.as_ref()) {
                 return Ok(refusal);
             }
             let revoked_before = registration
@@ -110,9 +110,6 @@ pub async fn apply_change(
             scope
         }
         Change::Annul(annulment) => {
-            if let Err(error) = op.check_values() {
-                return Ok(Applied::refused(error.field(), error.to_string()));
-            }
             let registration: Option<String> =
                 sqlx::query_scalar("SELECT registration_id FROM scans WHERE id = $1")
                     .bind(annulment.scan.to_string())
@@ -150,9 +147,22 @@ pub struct Placed {
     pub moved_from: Option<Scope>,
 }
 
-/// Why a field op is refused alone, if it is: a value against the schema, a field the writer
-/// may not set, a registration naming an event or person that does not exist, or an answer
-/// that does not fit its questionnaire.
+/// Refuses an op alone; a document it would have created leaves no placeholder behind.
+async fn refuse(
+    conn: &mut AnyConnection,
+    context: &ApplyContext<'_>,
+    op: &Op,
+    refusal: Applied,
+) -> StoreResult<Applied> {
+    if op.kind.is_document() && load_doc(conn, context, op.kind, op.record).await?.is_none() {
+        drop_placeholder(conn, op.record).await?;
+    }
+    Ok(refusal)
+}
+
+/// Why a field op whose values passed is refused alone, if it is: a field the writer may not
+/// set, a registration naming an event or person that does not exist, or an answer that does
+/// not fit its questionnaire.
 async fn refuse_fields(
     conn: &mut AnyConnection,
     context: &ApplyContext<'_>,
@@ -160,9 +170,6 @@ async fn refuse_fields(
     doc: &Doc,
     op: &Op,
 ) -> StoreResult<Option<Applied>> {
-    if let Err(error) = op.check_values() {
-        return Ok(Some(Applied::refused(error.field(), error.to_string())));
-    }
     if let Some(field) = writer.forbidden_field(op, doc) {
         let message = format!(
             "this device may not set {field} of {} {}",
@@ -194,12 +201,9 @@ async fn refuse_fields(
     Ok(None)
 }
 
-/// Why a scan is refused alone, if it is: a bad value, an unknown registration, or one of
-/// another event or person than the scan names.
-fn refuse_scan(op: &Op, fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
-    if let Err(error) = op.check_values() {
-        return Some(Applied::refused(error.field(), error.to_string()));
-    }
+/// Why a scan whose values passed is refused alone, if it is: an unknown registration, or
+/// one of another event or person than the scan names.
+fn refuse_scan(fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
     let Some(registration) = registration else {
         return Some(Applied::refused(
             "registration",
