@@ -118,28 +118,27 @@ impl SyncStore for SqlStore {
             if taken == limit as usize {
                 break;
             }
-            bytes += row.try_get::<Vec<u8>, _>("change")?.len();
+            let sees = |key: Option<&str>| {
+                key.and_then(Scope::from_key)
+                    .is_some_and(|scope| viewer.principal.may_read(scope))
+            };
+            let moved_from: Option<String> = row.try_get("moved_from")?;
+            let now = sees(row.try_get::<Option<String>, _>("scope")?.as_deref());
+            let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
+            // A record that left this viewer's scope is sent as its id, without the change.
+            let change: Option<Vec<u8>> = if now { row.try_get("change")? } else { None };
+            bytes += change.as_ref().map_or(0, Vec::len);
             if bytes > PULL_PAGE_BYTES && taken > 0 {
                 page.more = true;
                 break;
             }
             taken += 1;
             last = cursor;
-            let sees = |key: Option<String>| {
-                key.and_then(|k| Scope::from_key(&k))
-                    .is_some_and(|scope| viewer.principal.may_read(scope))
-            };
-            let (now, before) = (
-                sees(row.try_get("scope")?),
-                sees(row.try_get("moved_from")?),
-            );
-            let moved = row.try_get::<Option<String>, _>("moved_from")?.is_some();
-            let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
-            if !now {
+            let Some(change) = change else {
                 page.left.push(record);
                 continue;
-            }
-            if moved && !before {
+            };
+            if moved_from.is_some() && !sees(moved_from.as_deref()) {
                 if let Some((kind, _, state)) =
                     read_doc(&mut *self.reader.acquire().await?, record, "").await?
                 {
@@ -150,7 +149,7 @@ impl SyncStore for SqlStore {
                     });
                 }
             }
-            page.ops.push(op_from_row(row)?);
+            page.ops.push(op_from_row(row, &change)?);
         }
         page.more |= rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
@@ -258,8 +257,8 @@ fn parse_cursor(text: &str) -> StoreResult<i64> {
     })
 }
 
-fn op_from_row(row: &AnyRow) -> StoreResult<Op> {
-    let change: Vec<u8> = row.try_get("change")?;
+/// An op-log row as an op; `change` is the row's change bytes, already read.
+fn op_from_row(row: &AnyRow, change: &[u8]) -> StoreResult<Op> {
     Ok(Op {
         id: parse::<OpId>(&row.try_get::<String, _>("op_id")?)?,
         actor: parse(&row.try_get::<String, _>("actor_id")?)?,
@@ -270,7 +269,7 @@ fn op_from_row(row: &AnyRow) -> StoreResult<Op> {
             .parse()
             .map_err(StoreError::Corrupt)?,
         record: parse(&row.try_get::<String, _>("record_id")?)?,
-        change: from_cbor(&change).map_err(StoreError::Corrupt)?,
+        change: from_cbor(change).map_err(StoreError::Corrupt)?,
     })
 }
 
