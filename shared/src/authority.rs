@@ -3,6 +3,7 @@
 use crate::ids::FacilityId;
 use crate::op::RecordKind;
 use crate::questionnaire::meta;
+use crate::schema::registration;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -135,14 +136,17 @@ impl Principal {
     ///
     /// `creating` tells whether the op creates the record.
     pub fn may_write_field(&self, kind: RecordKind, field: &str, creating: bool) -> bool {
+        // Patterns need plain constants: the names of the schema's fields.
+        const EVENT_ID: &str = registration::EVENT_ID.name;
+        const PERSON_ID: &str = registration::PERSON_ID.name;
+        const REVOKED: &str = registration::REVOKED.name;
+        const REVOKED_AT: &str = registration::REVOKED_AT.name;
         let office = self.role == Role::Office;
         match (kind, field) {
             (RecordKind::Response, meta::REVIEW | meta::REVIEW_COMMENT) => office,
             (RecordKind::Response, meta::QUESTIONNAIRE | meta::VERSION | meta::FACILITY)
-            | (RecordKind::Registration, "event_id") => creating,
-            (RecordKind::Registration, "person_id" | "revoked" | "revoked_at") => {
-                creating || office
-            }
+            | (RecordKind::Registration, EVENT_ID) => creating,
+            (RecordKind::Registration, PERSON_ID | REVOKED | REVOKED_AT) => creating || office,
             _ => true,
         }
     }
@@ -183,12 +187,13 @@ mod tests {
         for p in [trainer, enterprise, office] {
             assert!(p.may_write_field(RecordKind::Response, meta::FACILITY, true));
             assert!(!p.may_write_field(RecordKind::Response, meta::FACILITY, false));
-            assert!(!p.may_write_field(RecordKind::Registration, "event_id", false));
+            assert!(!p.may_write_field(RecordKind::Registration, registration::EVENT_ID.name, false));
             assert!(p.may_write_field(RecordKind::Response, "knows_cp", false));
         }
-        assert!(trainer.may_write_field(RecordKind::Registration, "person_id", true));
-        assert!(!trainer.may_write_field(RecordKind::Registration, "revoked", false));
-        assert!(office.may_write_field(RecordKind::Registration, "revoked", false));
+        let (person, revoked) = (registration::PERSON_ID.name, registration::REVOKED.name);
+        assert!(trainer.may_write_field(RecordKind::Registration, person, true));
+        assert!(!trainer.may_write_field(RecordKind::Registration, revoked, false));
+        assert!(office.may_write_field(RecordKind::Registration, revoked, false));
     }
 
     #[test]

@@ -15,12 +15,13 @@ pub mod op;
 pub mod questionnaire;
 pub mod records;
 pub mod replica;
+pub mod schema;
 pub mod sequence;
 pub mod text;
 pub mod ticket;
 pub mod timestamp;
 pub mod wire;
 
-pub use doc::{Doc, FieldOp};
+pub use doc::{Doc, Edit};
 pub use ids::*;
 pub use op::{Annulment, Change, Op, Publication, RecordKind, ScanFact};

@@ -1,85 +1,14 @@
 //! The op envelope: one change to one record by one actor, numbered in that actor's order.
 
-use crate::doc::FieldOp;
-use crate::ids::{ActorId, EventId, OpId, PersonId, QuestionnaireId, RegistrationId, ScanId};
+use crate::doc::{Edit, FieldValue};
+use crate::ids::{ActorId, EventId, PersonId, QuestionnaireId, RegistrationId, ScanId};
 use crate::questionnaire::Definition;
 use crate::records;
+pub use crate::schema::RecordKind;
+use crate::schema::Field;
 use crate::{text, timestamp};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
-
-/// The kinds of record a phone or the server can change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    /// A facility (factory); a document.
-    Facility,
-    /// A person; a document.
-    Person,
-    /// An event; a document.
-    Event,
-    /// A registration of a person for an event; a document.
-    Registration,
-    /// A check-in scan; an immutable fact.
-    Scan,
-    /// The annulment of a scan; an immutable fact.
-    Annulment,
-    /// A published questionnaire version; an immutable fact.
-    Questionnaire,
-    /// A facility's questionnaire response; a document of answers.
-    Response,
-}
-
-impl RecordKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [RecordKind; 8] = [
-        Self::Facility,
-        Self::Person,
-        Self::Event,
-        Self::Registration,
-        Self::Scan,
-        Self::Annulment,
-        Self::Questionnaire,
-        Self::Response,
-    ];
-
-    /// The stable name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Facility => "facility",
-            Self::Person => "person",
-            Self::Event => "event",
-            Self::Registration => "registration",
-            Self::Scan => "scan",
-            Self::Annulment => "annulment",
-            Self::Questionnaire => "questionnaire",
-            Self::Response => "response",
-        }
-    }
-
-    /// Whether records of this kind are field documents (as opposed to immutable facts).
-    pub fn is_document(self) -> bool {
-        !matches!(self, Self::Scan | Self::Annulment | Self::Questionnaire)
-    }
-}
-
-impl fmt::Display for RecordKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RecordKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| format!("unknown record kind {s:?}"))
-    }
-}
 
 /// Whether a scan admitted a person the first time on that phone or again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,11 +74,10 @@ pub struct Publication {
 }
 
 /// What an op does to its record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    /// Field edits to a document, in the order they were made.
-    Fields(Vec<FieldOp>),
+    /// Field writes to a document, with the causal context they supersede.
+    Fields(Edit),
     /// A new scan fact.
     Scan(ScanFact),
     /// A new annulment fact.
@@ -158,11 +86,9 @@ pub enum Change {
     Publish(Publication),
 }
 
-/// The envelope every change travels in.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One change of one record by one actor. Its dot, (`actor`, `seq`), identifies it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Op {
-    /// Unique id of this op.
-    pub id: OpId,
     /// The actor that made it; the server accepts it only from that actor's own token.
     pub actor: ActorId,
     /// The actor's sequence number: 1, 2, 3, … with no gaps.
@@ -184,16 +110,20 @@ pub enum OpError {
         /// The kind named in the envelope.
         kind: RecordKind,
     },
-    /// A field op is stamped with an actor other than the envelope's, or with an
-    /// inconsistent causal context.
-    #[error("field op for {field:?} is not stamped by the op's actor")]
-    ForeignDot {
+    /// The causal context claims an op of the writer that is not before this one.
+    #[error("the context has seen op {seen} of this actor, not before op {seq}")]
+    ContextAhead {
+        /// What the context says was seen.
+        seen: u64,
+        /// The op's own sequence number.
+        seq: u64,
+    },
+    /// The same field is written twice by one op.
+    #[error("field {field:?} is written twice")]
+    Repeated {
         /// The field concerned.
         field: String,
     },
-    /// Removing fields is not part of the protocol.
-    #[error("field removal is not supported")]
-    Removal,
     /// An empty change.
     #[error("the change is empty")]
     Empty,
@@ -206,9 +136,9 @@ impl OpError {
     /// The field at fault, when one is.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::ForeignDot { field } => Some(field),
+            Self::Repeated { field } => Some(field),
             Self::Field(error) => Some(error.field()),
-            Self::WrongChange { .. } | Self::Removal | Self::Empty => None,
+            Self::WrongChange { .. } | Self::ContextAhead { .. } | Self::Empty => None,
         }
     }
 }
@@ -222,19 +152,33 @@ impl Op {
         Ok(())
     }
 
-    /// Checks the op's shape: the change fits the kind, it is not empty or a removal, and
-    /// every dot belongs to the op's actor. A client that follows the protocol never fails
-    /// this; the server refuses such a push whole.
+    /// Checks the op's shape: the change fits the kind, it is not empty, writes each field
+    /// once, and its context is before the op itself. A client that follows the protocol
+    /// never fails this; the server refuses such a push whole.
     pub fn check_shape(&self) -> Result<(), OpError> {
         match (&self.change, self.kind) {
             (Change::Scan(_), RecordKind::Scan)
             | (Change::Annul(_), RecordKind::Annulment)
             | (Change::Publish(_), RecordKind::Questionnaire) => Ok(()),
-            (Change::Fields(ops), kind) if kind.is_document() => {
-                if ops.is_empty() {
+            (Change::Fields(edit), kind) if kind.is_document() => {
+                if edit.fields.is_empty() {
                     return Err(OpError::Empty);
                 }
-                ops.iter().try_for_each(|op| self.check_field_op(op))
+                let seen = edit.context.get(&self.actor);
+                if seen >= self.seq {
+                    return Err(OpError::ContextAhead {
+                        seen,
+                        seq: self.seq,
+                    });
+                }
+                let mut names: Vec<&str> = edit.fields.iter().map(|(k, _)| k.as_str()).collect();
+                names.sort_unstable();
+                match names.windows(2).find(|pair| pair[0] == pair[1]) {
+                    Some(pair) => Err(OpError::Repeated {
+                        field: pair[0].to_string(),
+                    }),
+                    None => Ok(()),
+                }
             }
             _ => Err(OpError::WrongChange { kind: self.kind }),
         }
@@ -279,32 +223,18 @@ impl Op {
         }
     }
 
-    fn check_field_op(&self, op: &FieldOp) -> Result<(), OpError> {
-        let crdts::map::Op::Up { dot, key, op } = op else {
-            return Err(OpError::Removal);
-        };
-        let crdts::mvreg::Op::Put { clock, .. } = op;
-        if dot.actor != self.actor || clock.get(&self.actor) != dot.counter {
-            return Err(OpError::ForeignDot { field: key.clone() });
-        }
-        Ok(())
-    }
-
-    /// The field edits of a document change, with their values, in order.
-    pub fn field_values(&self) -> Vec<(&str, &crate::doc::FieldValue)> {
+    /// The field writes of a document change, with their values.
+    pub fn field_values(&self) -> Vec<(&str, &FieldValue)> {
         match &self.change {
-            Change::Fields(ops) => ops
-                .iter()
-                .filter_map(|op| match op {
-                    crdts::map::Op::Up {
-                        key,
-                        op: crdts::mvreg::Op::Put { val, .. },
-                        ..
-                    } => Some((key.as_str(), val)),
-                    crdts::map::Op::Rm { .. } => None,
-                })
-                .collect(),
+            Change::Fields(edit) => edit.fields.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             Change::Scan(_) | Change::Annul(_) | Change::Publish(_) => Vec::new(),
         }
+    }
+
+    /// The value this op writes to `field`, if it writes it.
+    pub fn value_of(&self, field: Field) -> Option<&FieldValue> {
+        self.field_values()
+            .into_iter()
+            .find_map(|(key, value)| (key == field.name).then_some(value))
     }
 }

@@ -353,20 +353,21 @@ fn expected(kind: QuestionKind) -> &'static str {
 
 /// Fields every response document carries besides its answers.
 pub mod meta {
+    use crate::schema::response;
     /// The questionnaire answered.
-    pub const QUESTIONNAIRE: &str = "$questionnaire";
+    pub const QUESTIONNAIRE: &str = response::QUESTIONNAIRE.name;
     /// The version of the questionnaire answered.
-    pub const VERSION: &str = "$version";
+    pub const VERSION: &str = response::VERSION.name;
     /// The facility answering.
-    pub const FACILITY: &str = "$facility";
+    pub const FACILITY: &str = response::FACILITY.name;
     /// When the response was started, RFC 3339, phone's clock.
-    pub const ANSWERED_AT: &str = "$answered_at";
+    pub const ANSWERED_AT: &str = response::ANSWERED_AT.name;
     /// Office review: `received`, `has_issues` or `approved`.
-    pub const REVIEW: &str = "$review";
+    pub const REVIEW: &str = response::REVIEW.name;
     /// The office's comment with the review.
-    pub const REVIEW_COMMENT: &str = "$review_comment";
+    pub const REVIEW_COMMENT: &str = response::REVIEW_COMMENT.name;
     /// Review states.
-    pub const REVIEW_STATES: &[&str] = &["received", "has_issues", "approved"];
+    pub const REVIEW_STATES: &[&str] = crate::schema::REVIEW_STATES;
 }
 
 /// The answers of a response document (its fields that are not `$` fields).

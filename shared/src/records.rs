@@ -1,81 +1,11 @@
-//! The fields each record kind may carry, and the check of a field's value.
+//! The check of a field's value against the schema table ([`crate::schema`]), and typed
+//! reads of a document's fields.
 
 use crate::doc::{Doc, FieldValue};
-use crate::op::RecordKind;
-use crate::questionnaire::meta;
+use crate::schema::{Field, FieldType, RecordKind};
 use crate::text::{self, TextError};
 use crate::timestamp::{self, TimeError};
 use uuid::Uuid;
-
-/// The type a field's value must have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldType {
-    /// A non-empty short string ([`text::SHORT`]).
-    Text,
-    /// A short string or null.
-    OptionalText,
-    /// A long string ([`text::LONG`]) or null: comments, notes.
-    OptionalNote,
-    /// An RFC 3339 time within the accepted years ([`timestamp`]).
-    Time,
-    /// A time or null.
-    OptionalTime,
-    /// true or false.
-    Bool,
-    /// A UUID string.
-    Id,
-    /// A UUID string or null.
-    OptionalId,
-    /// One of the listed strings.
-    OneOf(&'static [&'static str]),
-    /// A whole number from 1.
-    Count,
-}
-
-/// The kinds of event.
-pub const EVENT_KINDS: &[&str] = &["awareness", "training"];
-
-/// The fields of a record kind, with their types; every field is required when a record is
-/// created through the admin API.
-pub fn schema(kind: RecordKind) -> &'static [(&'static str, FieldType)] {
-    use FieldType::*;
-    match kind {
-        RecordKind::Facility => &[
-            ("name", Text),
-            ("tax_code", Text),
-            ("district", Text),
-            ("sector", Text),
-            ("cp_potential", Bool),
-        ],
-        RecordKind::Person => &[
-            ("name", Text),
-            ("facility_id", OptionalId),
-            ("cp_staff", Bool),
-            ("phone", OptionalText),
-        ],
-        RecordKind::Event => &[
-            ("title", Text),
-            ("kind", OneOf(EVENT_KINDS)),
-            ("starts_at", Time),
-            ("district", Text),
-        ],
-        RecordKind::Registration => &[
-            ("event_id", Id),
-            ("person_id", Id),
-            ("revoked", Bool),
-            ("revoked_at", OptionalTime),
-        ],
-        RecordKind::Response => &[
-            (meta::QUESTIONNAIRE, Id),
-            (meta::VERSION, Count),
-            (meta::FACILITY, Id),
-            (meta::ANSWERED_AT, Time),
-            (meta::REVIEW, OneOf(meta::REVIEW_STATES)),
-            (meta::REVIEW_COMMENT, OptionalNote),
-        ],
-        RecordKind::Scan | RecordKind::Annulment | RecordKind::Questionnaire => &[],
-    }
-}
 
 /// A field that is not part of a record's schema, or whose value has the wrong type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,12 +58,12 @@ impl FieldError {
 
 /// Checks one field value against the schema of its record kind.
 pub fn check_field(kind: RecordKind, field: &str, value: &FieldValue) -> Result<(), FieldError> {
-    if kind == RecordKind::Response && !field.starts_with('$') {
+    if kind.has_open_fields() && !field.starts_with('$') {
         // An answer: its value is checked against the questionnaire's definition by whoever
         // holds it (the phone before queuing, the server on arrival).
         return Ok(());
     }
-    let Some(&(_, field_type)) = schema(kind).iter().find(|(name, _)| *name == field) else {
+    let Some(Field { ty: field_type, .. }) = kind.field(field) else {
         return Err(FieldError::Unknown {
             kind,
             field: field.to_string(),
@@ -199,24 +129,27 @@ pub fn check_field(kind: RecordKind, field: &str, value: &FieldValue) -> Result<
 /// Typed reads of a document's fields for projections (conflicts resolved deterministically).
 pub trait DocFields {
     /// A string field.
-    fn text(&self, key: &str) -> Option<String>;
+    fn text(&self, field: Field) -> Option<String>;
     /// A boolean field (absent reads as false).
-    fn flag(&self, key: &str) -> bool;
+    fn flag(&self, field: Field) -> bool;
     /// A UUID field.
-    fn id(&self, key: &str) -> Option<Uuid>;
+    fn id(&self, field: Field) -> Option<Uuid>;
 }
 
 impl DocFields for Doc {
-    fn text(&self, key: &str) -> Option<String> {
-        self.value(key).and_then(|v| v.as_str().map(str::to_string))
+    fn text(&self, field: Field) -> Option<String> {
+        self.value(field.name)
+            .and_then(|v| v.as_str().map(str::to_string))
     }
 
-    fn flag(&self, key: &str) -> bool {
-        self.value(key).and_then(|v| v.as_bool()).unwrap_or(false)
+    fn flag(&self, field: Field) -> bool {
+        self.value(field.name)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
     }
 
-    fn id(&self, key: &str) -> Option<Uuid> {
-        self.text(key).and_then(|s| Uuid::parse_str(&s).ok())
+    fn id(&self, field: Field) -> Option<Uuid> {
+        self.text(field).and_then(|s| Uuid::parse_str(&s).ok())
     }
 }
 

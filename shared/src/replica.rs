@@ -9,12 +9,10 @@ use crate::sequence::{plan_push, Gap};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-/// Applies a document change to a document. Idempotent.
-pub fn apply_fields(doc: &mut Doc, change: &Change) {
-    if let Change::Fields(ops) = change {
-        for op in ops {
-            doc.apply(op.clone());
-        }
+/// Applies an op's field writes to its document. Idempotent.
+pub fn apply_fields(doc: &mut Doc, op: &Op) {
+    if let Change::Fields(edit) = &op.change {
+        doc.apply(op.actor, op.seq, edit);
     }
 }
 
@@ -71,9 +69,7 @@ impl Replica {
                     .entry(op.record)
                     .or_insert_with(|| publication.clone());
             }
-            change @ Change::Fields(_) => {
-                apply_fields(self.docs.entry((op.kind, op.record)).or_default(), change)
-            }
+            Change::Fields(_) => apply_fields(self.docs.entry((op.kind, op.record)).or_default(), op),
         }
     }
 
@@ -88,7 +84,7 @@ impl Replica {
         fields: Vec<(String, crate::doc::FieldValue)>,
     ) -> Op {
         let doc = self.docs.entry((kind, record)).or_default();
-        let change = Change::Fields(doc.set_all(actor, fields));
+        let change = Change::Fields(doc.write(actor, seq, fields));
         self.local(actor, seq, kind, record, change)
     }
 
@@ -108,7 +104,6 @@ impl Replica {
     ) -> Op {
         self.applied.insert(actor, seq);
         Op {
-            id: crate::ids::OpId::new(),
             actor,
             seq,
             kind,

@@ -54,12 +54,11 @@ pub fn plan_push(last_seq: u64, ops: &[Op]) -> Result<PushPlan<'_>, Gap> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ActorId, EventId, OpId, PersonId, RegistrationId};
+    use crate::ids::{ActorId, EventId, PersonId, RegistrationId};
     use crate::op::{Change, RecordKind, ScanFact, ScanStatus};
 
     fn op(seq: u64) -> Op {
         Op {
-            id: OpId::new(),
             actor: ActorId::new(),
             seq,
             kind: RecordKind::Scan,

@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Response, StatusCode};
 use sachhon_shared::wire::{
-    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, CBOR_MEDIA_TYPE,
-    DEVICE_TIME_HEADER, ENROLL_PATH, PULL_PATH, PUSH_PATH,
+    self, EnrollRequest, Enrolment, PullPage, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
+    ENROLL_PATH, PULL_PATH, PUSH_PATH,
 };
-use sachhon_shared::Op;
+use sachhon_shared::{ActorId, Op};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::time::Duration;
@@ -68,16 +68,22 @@ impl Client {
             .send()
             .await
             .map_err(transport)?;
-        let (status, content_type, body) = read(response).await?;
+        let (status, _, body) = read(response).await?;
         if !status.is_success() {
             return Err(problem(status, &body));
         }
-        decode(&content_type, &body)
+        decode_json(&body)
     }
 
     /// Pushes one batch of this actor's ops (ascending by seq).
-    pub async fn push(&self, server: &str, token: &str, ops: Vec<Op>) -> Result<PushOutcome> {
-        let body = wire::to_cbor(&PushRequest { ops });
+    pub async fn push(
+        &self,
+        server: &str,
+        token: &str,
+        actor: ActorId,
+        ops: &[Op],
+    ) -> Result<PushOutcome> {
+        let body = wire::encode_push(actor, ops);
         let response = self
             .http
             .post(endpoint(server, PUSH_PATH))
@@ -88,9 +94,9 @@ impl Client {
             .send()
             .await
             .map_err(transport)?;
-        let (status, content_type, body) = read(response).await?;
+        let (status, _, body) = read(response).await?;
         match status {
-            status if status.is_success() => Ok(PushOutcome::Acked(decode(&content_type, &body)?)),
+            status if status.is_success() => Ok(PushOutcome::Acked(decode_json(&body)?)),
             StatusCode::CONFLICT => {
                 let parsed: Problem = serde_json::from_slice(&body).unwrap_or_default();
                 match parsed.expected_seq {
@@ -126,7 +132,12 @@ impl Client {
         if !status.is_success() {
             return Err(problem(status, &body));
         }
-        decode(&content_type, &body)
+        if content_type != CBOR_MEDIA_TYPE {
+            return Err(Error::Protocol(format!(
+                "a pull page is {CBOR_MEDIA_TYPE}, not {content_type:?}"
+            )));
+        }
+        wire::decode_page(&body).map_err(|e| Error::Protocol(format!("pull page: {e}")))
     }
 
     /// The device-time header's value: this device's clock now, in ms since the epoch.
@@ -168,13 +179,9 @@ async fn read(response: Response) -> Result<(StatusCode, String, Vec<u8>)> {
     Ok((status, content_type, body.to_vec()))
 }
 
-/// Decodes a success body: CBOR when the server says so, JSON otherwise.
-fn decode<T: DeserializeOwned>(content_type: &str, body: &[u8]) -> Result<T> {
-    if content_type.contains("cbor") {
-        wire::from_cbor(body).map_err(|e| Error::Protocol(format!("CBOR body: {e}")))
-    } else {
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(format!("JSON body: {e}")))
-    }
+/// Decodes a JSON success body (an enrolment, an acknowledgement).
+fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::Protocol(format!("JSON body: {e}")))
 }
 
 /// The error for a refused request, from its `problem+json` body when there is one.

@@ -10,11 +10,12 @@
 use crate::checkin::require_write;
 use crate::error::{Error, Result};
 use crate::store::{response_version, LocalTx, StoredResponse};
+use sachhon_shared::schema;
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
 use sachhon_shared::records::DocFields;
-use sachhon_shared::{FacilityId, OpId, Publication, QuestionnaireId, RecordKind, ResponseId};
+use sachhon_shared::{FacilityId, Publication, QuestionnaireId, RecordKind, ResponseId};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
@@ -24,8 +25,6 @@ use std::collections::HashSet;
 pub struct RejectedOp {
     /// The op's sequence number.
     pub seq: u64,
-    /// The op.
-    pub op_id: OpId,
     /// The field at fault.
     pub field: String,
     /// Why, in the server's words.
@@ -116,7 +115,7 @@ async fn resume(tx: &mut LocalTx, request: &AnswerRequest<'_>, id: ResponseId) -
         .filter(|doc| !doc.is_empty())
         .ok_or_else(|| Error::NotFound(format!("response {id} is unknown to this replica")))?;
     let facility = doc
-        .id(meta::FACILITY)
+        .id(schema::response::FACILITY)
         .map(FacilityId::from)
         .ok_or_else(|| Error::Conflict(format!("response {id} names no facility")))?;
     require_write(tx, RecordKind::Response, Scope::Facility(facility))?;

@@ -82,7 +82,7 @@ impl Store {
             let kind = RecordKind::from_str(&kind).map_err(Error::Corrupt)?;
             let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
             let state: Vec<u8> = row.try_get("state")?;
-            let doc = Doc::from_bytes(&state).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let doc = Doc::from_bytes(kind, &state).map_err(|e| Error::Corrupt(e.to_string()))?;
             hasher.add_doc(kind, id, &doc);
         }
         let scans = facts::scans(&mut tx).await?;

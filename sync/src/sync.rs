@@ -66,7 +66,10 @@ async fn push_all(plan: &Plan<'_>) -> Result<(u64, u64)> {
             return Ok((pushed, rejected));
         };
         let (first, count) = (first.seq, last.seq - first.seq + 1);
-        let (through, refused) = match client.push(&me.server_url, &me.access_token, batch).await? {
+        let (through, refused) = match client
+            .push(&me.server_url, &me.access_token, me.actor_id, &batch)
+            .await?
+        {
             PushOutcome::Acked(ack) => (after_ack(first, next_seq, &ack)?, ack.rejected),
             PushOutcome::Gap { expected } => (after_gap(first, next_seq, expected)?, Vec::new()),
             PushOutcome::TooLarge if count > 1 => {
@@ -175,8 +178,6 @@ pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<u64>
 mod tests {
     use super::*;
 
-    use sachhon_shared::OpId;
-
     fn ack(acked_through: u64) -> PushAck {
         PushAck {
             acked_through,
@@ -189,7 +190,6 @@ mod tests {
         PushAck {
             rejected: vec![Rejection {
                 seq,
-                op_id: OpId::new(),
                 record: uuid::Uuid::now_v7(),
                 field: "savings_pct".into(),
                 message: "out of range".into(),

@@ -3,7 +3,7 @@
 
 use crate::on_both_backends;
 use reqwest::{Method, StatusCode};
-use sachhon_shared::wire::to_cbor;
+use sachhon_shared::wire::encode_push;
 use sachhon_tests::admin::Answer;
 use sachhon_tests::raw::RawDevice;
 use sachhon_tests::{Backend, TestServer};
@@ -176,19 +176,15 @@ async fn bad_pushes_are_refused_and_change_nothing(backend: Backend) -> anyhow::
         .await?;
     assert_eq!(oversized, (413, "application/problem+json".to_string()));
 
-    // An op malformed in its shape (a field edit stamped by another actor) refuses the push
-    // whole; invalid values are refused op by op (tests/it/hardening.rs).
+    // An op malformed in its shape (a field written twice by one op) refuses the push whole;
+    // invalid values are refused op by op (tests/it/hardening.rs).
     let mut bad = ops.clone();
-    if let sachhon_shared::Change::Fields(field_ops) = &mut bad[0].change {
-        if let crdts::map::Op::Up { dot, .. } = &mut field_ops[2] {
-            dot.actor = sachhon_shared::ActorId::new();
-        }
+    if let sachhon_shared::Change::Fields(edit) = &mut bad[0].change {
+        let cp_staff = edit.fields.iter().find(|(name, _)| name == "cp_staff").cloned();
+        edit.fields.extend(cp_staff);
     }
     let (status, problem) = raw
-        .push_bytes(
-            to_cbor(&sachhon_shared::wire::PushRequest { ops: bad }),
-            "application/cbor",
-        )
+        .push_bytes(encode_push(raw.actor, &bad), "application/cbor")
         .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["field"], json!("cp_staff"));

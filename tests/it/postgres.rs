@@ -69,7 +69,7 @@ async fn a_late_commit_is_never_skipped() -> anyhow::Result<()> {
     );
     let (late, _) = reader.pull_after(&cursor).await?;
     seen.extend(late);
-    let ids: Vec<_> = seen.iter().map(|op| op.id).collect();
+    let ids: Vec<_> = seen.iter().map(|op| (op.actor, op.seq)).collect();
     let unique: HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no op is delivered twice");
     // The event, the first person op, the slow push (4 ops) and the fast push (3 ops).

@@ -44,7 +44,7 @@ async fn pull_everything(
 ) -> anyhow::Result<(Vec<Op>, String)> {
     let (mut ops, mut cursor) = (Vec::new(), after.to_string());
     loop {
-        let page = store.pull(viewer, &cursor, 2).await?;
+        let page = sachhon_shared::wire::decode_page(&store.pull(viewer, &cursor, 2).await?)?;
         assert!(page.ops.len() <= 2, "a page holds at most `limit` ops");
         ops.extend(page.ops);
         cursor = page.next;

@@ -5,9 +5,7 @@ use anyhow::Context;
 use reqwest::StatusCode;
 use sachhon_shared::op::{ScanFact, ScanStatus};
 use sachhon_shared::replica::Replica;
-use sachhon_shared::wire::{
-    from_cbor, to_cbor, EnrollRequest, Enrolment, PullPage, PushRequest, CBOR_MEDIA_TYPE,
-};
+use sachhon_shared::wire::{decode_page, encode_push, EnrollRequest, Enrolment, CBOR_MEDIA_TYPE};
 use sachhon_shared::{ActorId, EventId, Op, PersonId, RecordKind, RegistrationId};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -98,7 +96,6 @@ impl RawDevice {
             reason: None,
         };
         let op = Op {
-            id: sachhon_shared::OpId::new(),
             actor: self.actor,
             seq,
             kind: RecordKind::Annulment,
@@ -153,7 +150,7 @@ impl RawDevice {
                 "pull answered {}",
                 response.status()
             );
-            let page: PullPage = from_cbor(&response.bytes().await?).map_err(anyhow::Error::msg)?;
+            let page = decode_page(&response.bytes().await?)?;
             ops.extend(page.ops);
             after = page.next;
             if !page.more {
@@ -162,9 +159,11 @@ impl RawDevice {
         }
     }
 
-    /// Pushes ops as CBOR; returns the status and the JSON answer.
+    /// Pushes ops (all of one actor, this device's or, to forge, another's) as a v2 batch;
+    /// returns the status and the JSON answer.
     pub async fn push(&self, ops: &[Op]) -> anyhow::Result<(StatusCode, Value)> {
-        let body = to_cbor(&PushRequest { ops: ops.to_vec() });
+        let author = ops.first().map_or(self.actor, |op| op.actor);
+        let body = encode_push(author, ops);
         self.push_bytes(body, CBOR_MEDIA_TYPE).await
     }
 

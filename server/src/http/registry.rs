@@ -9,7 +9,7 @@ use crate::store::{RecordEdit, Store};
 use axum::extract::State;
 use axum::http::StatusCode;
 use sachhon_shared::doc::FieldValue;
-use sachhon_shared::records::EVENT_KINDS;
+use sachhon_shared::schema::EVENT_KINDS;
 use sachhon_shared::{EventId, FacilityId, PersonId, RecordKind};
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -9,8 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use sachhon_shared::wire::{
-    from_cbor, to_cbor, EnrollRequest, Enrolment, PushAck, PushRequest, CBOR_MEDIA_TYPE,
-    DEVICE_TIME_HEADER,
+    decode_push, EnrollRequest, Enrolment, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
 };
 use sachhon_shared::ActorId;
 use serde::Deserialize;
@@ -62,8 +61,8 @@ pub async fn enroll(
 
 /// `POST /api/v1/sync/push`: a CBOR batch of the caller's ops, acknowledged after commit.
 ///
-/// The body is a CBOR map `{"ops": [OP, …]}` (docs/sync-protocol.md); a gap in the caller's
-/// sequence numbers is answered 409 with `expected_seq`.
+/// The body is protocol v2's CBOR map `{1: actor table, 2: [op, …]}` (docs/sync-protocol.md);
+/// a gap in the caller's sequence numbers is answered 409 with `expected_seq`.
 #[utoipa::path(
     post,
     path = "/api/v1/sync/push",
@@ -93,11 +92,17 @@ pub async fn push(
             "a push body is {CBOR_MEDIA_TYPE}, not {media_type:?}"
         )));
     }
-    let request: PushRequest = from_cbor(&body)
+    let (pusher, ops) = decode_push(&body)
         .map_err(|e| ApiError::Malformed(format!("the push body is not a valid batch: {e}")))?;
+    if pusher != author.actor {
+        return Err(ApiError::Forbidden(format!(
+            "the batch is of actor {pusher}, but this token belongs to actor {}",
+            author.actor
+        )));
+    }
     let ack = state
         .store
-        .push(&author, &request.ops, clock_offset(&headers))
+        .push(&author, &ops, clock_offset(&headers))
         .await?;
     Ok(axum::Json(ack))
 }
@@ -115,7 +120,8 @@ pub struct PullQuery {
 
 /// `GET /api/v1/sync/pull?after=CURSOR&limit=N`: a CBOR page of changes.
 ///
-/// The page is a CBOR map `{"ops", "next", "more", "ticket_keys"}` (docs/sync-protocol.md).
+/// The page is protocol v2's CBOR map `{1: segments, 2: next, 3: more, 4: ticket keys,
+/// 5: arrived, 6: left}` (docs/sync-protocol.md), built from the ops' stored bytes.
 #[utoipa::path(
     get,
     path = "/api/v1/sync/pull",
@@ -149,7 +155,7 @@ pub async fn pull(
         .store
         .pull(&author, query.after.as_deref().unwrap_or(""), limit)
         .await?;
-    Ok(([(header::CONTENT_TYPE, CBOR_MEDIA_TYPE)], to_cbor(&page)))
+    Ok(([(header::CONTENT_TYPE, CBOR_MEDIA_TYPE)], page))
 }
 
 /// The device's clock minus the server's, from the device-time header, in milliseconds.

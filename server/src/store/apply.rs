@@ -8,10 +8,11 @@ use super::dialect::Dialect;
 use super::responses::{check_response_op, insert_publication};
 use super::rows::Value;
 use super::{StoreError, StoreResult};
+use sachhon_shared::schema;
 use sachhon_shared::authority::{Principal, Scope};
 use sachhon_shared::doc::Doc;
-use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::DocFields;
+use sachhon_shared::schema::{person, registration};
 use sachhon_shared::replica::apply_fields;
 use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ScanFact};
 use sqlx::{AnyConnection, Row};
@@ -82,7 +83,7 @@ pub async fn apply_change(
             if let Some(refusal) = refuse_fields(conn, context, writer, &doc, op).await? {
                 return refuse(conn, context, op, refusal).await;
             }
-            apply_fields(&mut doc, &op.change);
+            apply_fields(&mut doc, op);
             let scope = doc_scope(conn, context, op.kind, op.record, &doc).await?;
             if !writer.may_write(op.kind, scope) {
                 return Err(forbidden(op));
@@ -179,17 +180,16 @@ async fn refuse_fields(
     }
     if op.kind == RecordKind::Registration {
         for (field, kind) in [
-            ("event_id", RecordKind::Event),
-            ("person_id", RecordKind::Person),
+            (registration::EVENT_ID, RecordKind::Event),
+            (registration::PERSON_ID, RecordKind::Person),
         ] {
-            let Some(id) = op.field_values().into_iter().find_map(|(key, value)| {
-                (key == field).then(|| value.as_str()?.parse::<Uuid>().ok())?
-            }) else {
+            let Some(id) = op.value_of(field).and_then(|v| v.as_str()?.parse::<Uuid>().ok())
+            else {
                 continue;
             };
             let found = peek_doc(conn, context, id).await?;
             if !matches!(found, Some((k, _, _)) if k == kind) {
-                return Ok(Some(Applied::refused(field, format!("no {kind} {id}"))));
+                return Ok(Some(Applied::refused(field.name, format!("no {kind} {id}"))));
             }
         }
     }
@@ -210,7 +210,7 @@ fn refuse_scan(fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
             format!("no registration {}", fact.registration),
         ));
     };
-    if registration.id("event_id") != Some(fact.event.0) {
+    if registration.id(registration::EVENT_ID) != Some(fact.event.0) {
         return Some(Applied::refused(
             "event",
             format!(
@@ -220,13 +220,15 @@ fn refuse_scan(fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
         ));
     }
     match fact.person {
-        Some(person) if registration.id("person_id") != Some(person.0) => Some(Applied::refused(
-            "person",
-            format!(
-                "registration {} is not for person {person}",
-                fact.registration
-            ),
-        )),
+        Some(person) if registration.id(registration::PERSON_ID) != Some(person.0) => {
+            Some(Applied::refused(
+                "person",
+                format!(
+                    "registration {} is not for person {person}",
+                    fact.registration
+                ),
+            ))
+        }
         _ => None,
     }
 }
@@ -234,9 +236,9 @@ fn refuse_scan(fact: &ScanFact, registration: Option<&Doc>) -> Option<Applied> {
 /// Whether the registration was revoked before the scan was made: the phone had not yet
 /// pulled the revocation, so the scan counts but is flagged.
 fn revoked_before(registration: &Doc, fact: &ScanFact) -> bool {
-    registration.flag("revoked")
+    registration.flag(registration::REVOKED)
         && registration
-            .text("revoked_at")
+            .text(registration::REVOKED_AT)
             .and_then(|at| crate::time::parse_rfc3339(&at))
             .is_some_and(|at| crate::time::unix_ms(at) <= fact.scanned_at_ms)
 }
@@ -269,7 +271,7 @@ impl Applied {
             Self::Into(placed) => Ok(placed),
             Self::Rejected { field, message } => Err(StoreError::Invalid {
                 field: Some(field),
-                message: format!("op {}: {message}", op.id),
+                message: format!("op {} of actor {}: {message}", op.seq, op.actor),
             }),
         }
     }
@@ -332,7 +334,7 @@ pub async fn lock_doc(
         .bind(id.to_string())
         .bind(kind.as_str())
         .bind(Scope::Staff.to_key())
-        .bind(Doc::new().to_bytes())
+        .bind(Doc::new().to_bytes(kind))
         .execute(&mut *conn)
         .await?;
     }
@@ -356,13 +358,16 @@ pub async fn read_doc(
 }
 
 pub(super) fn stored_doc(row: &sqlx::any::AnyRow) -> StoreResult<StoredDoc> {
-    let kind: String = row.try_get("kind")?;
+    let kind: RecordKind = row
+        .try_get::<String, _>("kind")?
+        .parse()
+        .map_err(StoreError::Corrupt)?;
     let scope: String = row.try_get("scope")?;
     let state: Vec<u8> = row.try_get("state")?;
     Ok((
-        kind.parse().map_err(StoreError::Corrupt)?,
+        kind,
         Scope::from_key(&scope).ok_or_else(|| StoreError::Corrupt(scope.clone()))?,
-        Doc::from_bytes(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Doc::from_bytes(kind, &state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     ))
 }
 
@@ -377,14 +382,14 @@ pub fn seq_to_db(seq: u64) -> StoreResult<i64> {
 fn invalid_op(op: &Op, message: String) -> StoreError {
     StoreError::Invalid {
         field: None,
-        message: format!("op {} (seq {}): {message}", op.id, op.seq),
+        message: format!("op {}: {message}", op.seq),
     }
 }
 
 fn forbidden(op: &Op) -> StoreError {
     StoreError::Forbidden(format!(
-        "op {} (seq {}): this device may not change {} {}",
-        op.id, op.seq, op.kind, op.record
+        "op {}: this device may not change {} {}",
+        op.seq, op.kind, op.record
     ))
 }
 
@@ -399,15 +404,15 @@ async fn doc_scope(
 ) -> StoreResult<Scope> {
     Ok(match kind {
         RecordKind::Facility => Scope::Facility(FacilityId(id)),
-        RecordKind::Person => doc.id("facility_id").map_or(Scope::Staff, |facility| {
+        RecordKind::Person => doc.id(person::FACILITY_ID).map_or(Scope::Staff, |facility| {
             Scope::Facility(FacilityId(facility))
         }),
         RecordKind::Event | RecordKind::Questionnaire => Scope::Public,
-        RecordKind::Response => doc.id(meta::FACILITY).map_or(Scope::Staff, |facility| {
+        RecordKind::Response => doc.id(schema::response::FACILITY).map_or(Scope::Staff, |facility| {
             Scope::Facility(FacilityId(facility))
         }),
         RecordKind::Registration | RecordKind::Scan | RecordKind::Annulment => {
-            match doc.id("person_id") {
+            match doc.id(registration::PERSON_ID) {
                 Some(person) => scope_of(conn, context, person).await?,
                 None => Scope::Staff,
             }

@@ -9,8 +9,9 @@ use super::rows::{insert_rows, Value};
 use super::{StoreError, StoreResult};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::Doc;
-use sachhon_shared::records::{schema, DocFields, FieldType};
-use sachhon_shared::wire::to_cbor;
+use sachhon_shared::records::DocFields;
+use sachhon_shared::schema::{registration, FieldType};
+use sachhon_shared::wire::ops::encode_ops;
 use sachhon_shared::{Change, Op, RecordKind, ResponseId};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
@@ -127,15 +128,16 @@ pub async fn preload(
         .chain(
             ops.iter()
                 .filter(|op| op.kind == RecordKind::Registration)
-                .flat_map(|op| op.field_values())
-                .filter(|(key, _)| matches!(*key, "person_id" | "event_id"))
-                .filter_map(|(_, v)| v.as_str()?.parse().ok()),
+                .flat_map(|op| {
+                    [registration::PERSON_ID, registration::EVENT_ID]
+                        .into_iter()
+                        .filter_map(|field| op.value_of(field)?.as_str()?.parse().ok())
+                }),
         )
         .collect();
     referred.sort();
     referred.dedup();
     if context.dialect == Dialect::Postgres && !changed.is_empty() {
-        let empty = Doc::new().to_bytes();
         let rows: Vec<Vec<Value>> = changed
             .iter()
             .map(|(id, kind)| {
@@ -143,7 +145,7 @@ pub async fn preload(
                     id.to_string().into(),
                     kind.as_str().into(),
                     Scope::Staff.to_key().into(),
-                    empty.clone().into(),
+                    Doc::new().to_bytes(*kind).into(),
                 ]
             })
             .collect();
@@ -223,7 +225,7 @@ pub async fn finish(
                 id.to_string().into(),
                 kind.as_str().into(),
                 scope.to_key().into(),
-                doc.to_bytes().into(),
+                doc.to_bytes(*kind).into(),
             ]
         })
         .collect();
@@ -271,27 +273,37 @@ async fn append_to_feed(
     if entries.is_empty() {
         return Ok(());
     }
+    // The ops are stored as pulls send them: encoded once, against one actor table for the
+    // batch (every op of a transaction has one author: the pushing device, or the server).
+    let author = entries[0].0.actor;
+    let (actors, encoded) = encode_ops(author, entries.iter().map(|(op, _)| *op));
     context.dialect.lock_feed(conn).await?;
+    let batch: i64 =
+        sqlx::query_scalar("INSERT INTO op_batches (actors) VALUES ($1) RETURNING id")
+            .bind(actors.to_bytes())
+            .fetch_one(&mut *conn)
+            .await?;
     let rows = entries
         .iter()
-        .map(|(op, placed)| {
+        .zip(encoded)
+        .map(|((op, placed), bytes)| {
             Ok(vec![
                 op.actor.to_string().into(),
                 seq_to_db(op.seq)?.into(),
-                op.id.to_string().into(),
                 op.kind.as_str().into(),
                 op.record.to_string().into(),
                 placed.scope.to_key().into(),
-                to_cbor(&op.change).into(),
-                context.received_at.into(),
                 placed.moved_from.map(Scope::to_key).into(),
+                batch.into(),
+                bytes.into(),
+                context.received_at.into(),
             ])
         })
         .collect::<StoreResult<Vec<_>>>()?;
     insert_rows(
         conn,
-        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at, \
-         moved_from)",
+        "INSERT INTO ops (actor_id, seq, kind, record_id, scope, moved_from, batch, op, \
+         received_at)",
         "",
         &rows,
     )
@@ -322,7 +334,7 @@ async fn project(
     let Some(table) = projection_table(kind) else {
         return Ok(());
     };
-    let names: Vec<&str> = schema(kind).iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = kind.fields().iter().map(|field| field.name).collect();
     let head = format!("INSERT INTO {table} (id, {})", names.join(", "));
     let updates: Vec<String> = names
         .iter()
@@ -334,12 +346,10 @@ async fn project(
         .map(|(id, (_, _, doc))| {
             let mut row = vec![Value::from(id.to_string())];
             row.extend(
-                schema(kind)
-                    .iter()
-                    .map(|(name, field_type)| match field_type {
-                        FieldType::Bool => Value::from(i64::from(doc.flag(name))),
-                        _ => Value::from(doc.text(name)),
-                    }),
+                kind.fields().iter().map(|field| match field.ty {
+                    FieldType::Bool => Value::from(i64::from(doc.flag(*field))),
+                    _ => Value::from(doc.text(*field)),
+                }),
             );
             row
         })

@@ -60,8 +60,23 @@ impl Dialect {
         }
     }
 
-    /// Runs this backend's embedded migrations.
+    /// Runs this backend's embedded migrations, after making sure the database holds no ops
+    /// of sync protocol v1, which this version cannot read (migration 0007 replaces their
+    /// table).
     pub async fn migrate(self, pool: &AnyPool) -> StoreResult<()> {
+        // Only v1's op log has `op_id`; on a new or v2 database the query fails, harmlessly.
+        let v1_op: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT 1 FROM ops WHERE op_id IS NOT NULL LIMIT 1")
+                .fetch_optional(pool)
+                .await;
+        if let Ok(Some(_)) = v1_op {
+            return Err(StoreError::Corrupt(
+                "this database holds ops of sync protocol v1, which this version of sachhon \
+                 cannot read (v1 was never released to phones): serve it with the version that \
+                 wrote it, or start from a new database"
+                    .into(),
+            ));
+        }
         match self {
             Self::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Self::Postgres => sqlx::migrate!("./migrations/postgres").run(pool).await?,

@@ -3,7 +3,7 @@
 use super::devices::Author;
 use super::StoreResult;
 use async_trait::async_trait;
-use sachhon_shared::wire::{PullPage, PushAck};
+use sachhon_shared::wire::PushAck;
 use sachhon_shared::{ActorId, Op};
 
 /// The sync protocol: pushes, pulls, device clocks, the state hash.
@@ -19,8 +19,9 @@ pub trait SyncStore: Send + Sync {
     ) -> StoreResult<PushAck>;
     /// Records a device's clock offset (device − server, ms).
     async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
-    /// A page of other actors' changes after `after` that `viewer` may see.
-    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage>;
+    /// A page of other actors' changes after `after` that `viewer` may see, encoded as the
+    /// protocol sends it (built from the ops' stored bytes).
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Vec<u8>>;
     /// The canonical hash of every document and scan, as replicas compute it.
     async fn state_hash(&self) -> StoreResult<String>;
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use sachhon_shared::records::DocFields;
+use sachhon_shared::schema::registration;
 use sachhon_shared::{Doc, RecordKind};
 use sqlx::sqlite::SqliteConnection;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ pub(super) async fn load_doc(
             .await?;
     state
         .map(|bytes| {
-            Doc::from_bytes(&bytes).map_err(|e| Error::Corrupt(format!("{kind} {id}: {e}")))
+            Doc::from_bytes(kind, &bytes).map_err(|e| Error::Corrupt(format!("{kind} {id}: {e}")))
         })
         .transpose()
 }
@@ -61,11 +62,11 @@ pub(super) async fn save_doc(
     )
     .bind(kind.as_str())
     .bind(id.to_string())
-    .bind(doc.to_bytes())
+    .bind(doc.to_bytes(kind))
     .execute(&mut *conn)
     .await?;
     if kind == RecordKind::Registration {
-        if let (Some(event), Some(person)) = (doc.id("event_id"), doc.id("person_id")) {
+        if let (Some(event), Some(person)) = (doc.id(registration::EVENT_ID), doc.id(registration::PERSON_ID)) {
             sqlx::query(
                 "INSERT INTO registrations (id, event_id, person_id, revoked) VALUES (?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET event_id = excluded.event_id, \
@@ -74,7 +75,7 @@ pub(super) async fn save_doc(
             .bind(id.to_string())
             .bind(event.to_string())
             .bind(person.to_string())
-            .bind(doc.flag("revoked"))
+            .bind(doc.flag(registration::REVOKED))
             .execute(&mut *conn)
             .await?;
         }

@@ -9,10 +9,11 @@ use crate::error::{Error, Result};
 use sachhon_shared::authority::{Principal, Scope};
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::records::{self, DocFields};
+use sachhon_shared::schema::person;
 use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire;
 use sachhon_shared::{
-    Annulment, Change, Doc, EventId, Op, OpId, PersonId, Publication, QuestionnaireId, RecordKind,
+    Annulment, Change, Doc, EventId, Op, PersonId, Publication, QuestionnaireId, RecordKind,
     RegistrationId, ScanFact, ScanId,
 };
 use sqlx::{Sqlite, Transaction};
@@ -63,9 +64,9 @@ impl LocalTx {
                 principal.role
             )));
         }
-        let ops = doc.set_all(self.enrolled.actor_id, fields);
+        let edit = doc.write(self.enrolled.actor_id, self.enrolled.next_seq, fields);
         save_doc(&mut self.tx, kind, id, &doc).await?;
-        self.enqueue(kind, id, Change::Fields(ops)).await
+        self.enqueue(kind, id, Change::Fields(edit)).await
     }
 
     /// Records a new scan fact and queues it.
@@ -138,13 +139,12 @@ impl LocalTx {
         };
         let doc = load_doc(&mut self.tx, RecordKind::Person, person.0).await?;
         Ok(doc
-            .and_then(|doc| doc.id("facility_id"))
+            .and_then(|doc| doc.id(person::FACILITY_ID))
             .map_or(Scope::Staff, |id| Scope::Facility(id.into())))
     }
 
     async fn enqueue(&mut self, kind: RecordKind, record: Uuid, change: Change) -> Result<()> {
         let op = Op {
-            id: OpId::new(),
             actor: self.enrolled.actor_id,
             seq: self.enrolled.next_seq,
             kind,
@@ -154,7 +154,7 @@ impl LocalTx {
         op.check().map_err(|e| Error::Invalid(e.to_string()))?;
         sqlx::query("INSERT INTO outbox (seq, op) VALUES (?, ?)")
             .bind(to_i64(op.seq)?)
-            .bind(wire::to_cbor(&op))
+            .bind(wire::encode_segment(op.actor, std::slice::from_ref(&op)))
             .execute(&mut *self.tx)
             .await?;
         self.enrolled.next_seq += 1;

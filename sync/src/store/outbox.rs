@@ -30,8 +30,7 @@ impl Store {
         for row in rows {
             let seq: i64 = row.try_get("seq")?;
             let bytes: Vec<u8> = row.try_get("op")?;
-            let op: Op = wire::from_cbor(&bytes)
-                .map_err(|e| Error::Corrupt(format!("outbox op {seq}: {e}")))?;
+            let op = read_outbox_op(seq, &bytes)?;
             if i64::try_from(op.seq).ok() != Some(seq) {
                 return Err(Error::Corrupt(format!(
                     "outbox row {seq} holds op seq {}",
@@ -71,6 +70,14 @@ pub(crate) struct Acknowledged {
     pub dropped: u64,
     /// Rejections newly recorded.
     pub rejected: u64,
+}
+
+/// An outbox row's op: a segment of one op, as [`wire::encode_segment`] wrote it.
+pub(super) fn read_outbox_op(seq: i64, bytes: &[u8]) -> Result<Op> {
+    wire::decode_segment(bytes)
+        .map_err(|e| Error::Corrupt(format!("outbox op {seq}: {e}")))?
+        .pop()
+        .ok_or_else(|| Error::Corrupt(format!("outbox row {seq} holds no op")))
 }
 
 /// How many ops the outbox holds.

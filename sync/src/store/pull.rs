@@ -46,7 +46,7 @@ impl Store {
                 Change::Publish(publication) => {
                     questionnaires::insert_publication(&mut tx, op.record, publication).await?;
                 }
-                change @ Change::Fields(_) => {
+                Change::Fields(_) => {
                     let doc = match docs.entry((op.kind, op.record)) {
                         Entry::Occupied(entry) => entry.into_mut(),
                         Entry::Vacant(entry) => {
@@ -54,7 +54,7 @@ impl Store {
                             entry.insert(doc.unwrap_or_default())
                         }
                     };
-                    apply_fields(doc, change);
+                    apply_fields(doc, op);
                 }
             }
         }

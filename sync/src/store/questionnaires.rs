@@ -6,7 +6,7 @@ use super::{parse_uuid, to_i64};
 use crate::error::{Error, Result};
 use crate::responses::RejectedOp;
 use sachhon_shared::wire::{self, Rejection};
-use sachhon_shared::{Op, Publication, QuestionnaireId};
+use sachhon_shared::{Publication, QuestionnaireId};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use uuid::Uuid;
@@ -82,7 +82,7 @@ fn decode_publication(row: &SqliteRow) -> Result<Publication> {
     wire::from_cbor(&bytes).map_err(|e| Error::Corrupt(format!("stored questionnaire: {e}")))
 }
 
-/// Records the server's rejections of outbox ops; one recorded before (same op id) is kept.
+/// Records the server's rejections of outbox ops; one recorded before (same seq) is kept.
 /// A rejection that names an outbox seq holding another op is a protocol error. Returns how
 /// many were new.
 pub(crate) async fn insert_rejections(
@@ -95,9 +95,8 @@ pub(crate) async fn insert_rejections(
         check_against_outbox(conn, rejection).await?;
         let result = sqlx::query(
             "INSERT OR IGNORE INTO rejections \
-             (op_id, seq, record_id, field, message, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+             (seq, record_id, field, message, received_at) VALUES (?, ?, ?, ?, ?)",
         )
-        .bind(rejection.op_id.to_string())
         .bind(to_i64(rejection.seq)?)
         .bind(rejection.record.to_string())
         .bind(&rejection.field)
@@ -119,12 +118,11 @@ async fn check_against_outbox(conn: &mut SqliteConnection, rejection: &Rejection
     let Some(bytes) = bytes else {
         return Ok(());
     };
-    let op: Op = wire::from_cbor(&bytes)
-        .map_err(|e| Error::Corrupt(format!("outbox op {}: {e}", rejection.seq)))?;
-    if op.id != rejection.op_id || op.record != rejection.record {
+    let op = super::outbox::read_outbox_op(to_i64(rejection.seq)?, &bytes)?;
+    if op.record != rejection.record {
         return Err(Error::Protocol(format!(
-            "the server rejects op {} ({}) of record {} but this device's op {} is {} of {}",
-            rejection.seq, rejection.op_id, rejection.record, op.seq, op.id, op.record
+            "the server rejects op {} of record {} but this device's op {} is of {}",
+            rejection.seq, rejection.record, op.seq, op.record
         )));
     }
     Ok(())
@@ -136,7 +134,7 @@ pub(crate) async fn rejections_of(
     record: Uuid,
 ) -> Result<Vec<RejectedOp>> {
     let rows = sqlx::query(
-        "SELECT seq, op_id, field, message FROM rejections WHERE record_id = ? ORDER BY seq",
+        "SELECT seq, field, message FROM rejections WHERE record_id = ? ORDER BY seq",
     )
     .bind(record.to_string())
     .fetch_all(&mut *conn)
@@ -146,7 +144,6 @@ pub(crate) async fn rejections_of(
             let seq: i64 = row.try_get("seq")?;
             Ok(RejectedOp {
                 seq: u64::try_from(seq).map_err(|_| Error::Corrupt(format!("seq {seq}")))?,
-                op_id: parse_uuid(&row.try_get::<String, _>("op_id")?)?.into(),
                 field: row.try_get("field")?,
                 message: row.try_get("message")?,
             })

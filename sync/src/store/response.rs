@@ -5,6 +5,7 @@ use super::docs::load_doc;
 use super::{questionnaires, Store};
 use crate::error::Result;
 use crate::responses::RejectedOp;
+use sachhon_shared::schema;
 use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::DocFields;
 use sachhon_shared::{Doc, Publication, QuestionnaireId, RecordKind, ResponseId};
@@ -50,7 +51,7 @@ pub(crate) struct StoredResponse {
 
 /// The questionnaire and version a response document was started on.
 pub(crate) fn response_version(doc: &Doc) -> Option<(QuestionnaireId, u64)> {
-    let questionnaire = doc.id(meta::QUESTIONNAIRE)?;
+    let questionnaire = doc.id(schema::response::QUESTIONNAIRE)?;
     let version = doc.value(meta::VERSION)?.as_u64()?;
     Some((questionnaire.into(), version))
 }

@@ -9,7 +9,7 @@ use sachhon_shared::op::ScanStatus;
 use sachhon_shared::replica::Replica;
 use sachhon_shared::ticket::{issue, Ticket, TicketKey};
 use sachhon_shared::{
-    ActorId, Annulment, Change, EventId, FacilityId, Op, OpId, PersonId, RecordKind,
+    ActorId, Annulment, Change, EventId, FacilityId, Op, PersonId, RecordKind,
     RegistrationId, ScanFact, ScanId,
 };
 use serde_json::json;
@@ -128,7 +128,6 @@ impl Remote {
 
     fn annul(&mut self, scan: ScanId) -> Op {
         let op = Op {
-            id: OpId::new(),
             actor: self.actor,
             seq: self.next_seq(),
             kind: RecordKind::Annulment,

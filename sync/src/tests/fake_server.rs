@@ -13,10 +13,10 @@ use sachhon_shared::authority::Role;
 use sachhon_shared::replica::Replica;
 use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire::{
-    self, EnrollRequest, Enrolment, PullPage, PushAck, PushRequest, Rejection, DEVICE_TIME_HEADER,
+    self, EnrollRequest, Enrolment, PageBuilder, PushAck, Rejection, DEVICE_TIME_HEADER,
     ENROLL_PATH, PULL_PATH, PUSH_PATH,
 };
-use sachhon_shared::{ActorId, Change, DeviceId, Op, OpId, Publication, RecordKind};
+use sachhon_shared::{ActorId, Change, DeviceId, Edit, Op, Publication, RecordKind};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -123,7 +123,6 @@ impl FakeServer {
         let actor = inner.server;
         let seq = inner.last.get(&actor).copied().unwrap_or(0) + 1;
         let op = Op {
-            id: OpId::new(),
             actor,
             seq,
             kind: RecordKind::Questionnaire,
@@ -210,10 +209,10 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     let Some(actor) = bearer(&headers) else {
         return problem(StatusCode::UNAUTHORIZED, "no token", None);
     };
-    let Ok(request) = wire::from_cbor::<PushRequest>(&body) else {
+    let Ok((author, ops)) = wire::decode_push(&body) else {
         return problem(StatusCode::BAD_REQUEST, "not a push", None);
     };
-    if request.ops.iter().any(|op| op.actor != actor) {
+    if author != actor {
         return problem(StatusCode::FORBIDDEN, "foreign actor", None);
     }
     let mut inner = lock(&inner);
@@ -222,12 +221,12 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     if inner
         .knobs
         .max_ops
-        .is_some_and(|max| request.ops.len() > max)
+        .is_some_and(|max| ops.len() > max)
     {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, "too many ops", None);
     }
     let last = inner.last.get(&actor).copied().unwrap_or(0);
-    let first = request.ops.first().map(|op| op.seq);
+    let first = ops.first().map(|op| op.seq);
     if inner.knobs.strict && first.is_some_and(|first| first != last + 1) {
         return problem(
             StatusCode::CONFLICT,
@@ -235,7 +234,7 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
             Some(("expected_seq", last + 1)),
         );
     }
-    let (ops, rejected) = refuse_answers(&request.ops, last, inner.knobs.reject_answer.as_deref());
+    let (ops, rejected) = refuse_answers(&ops, last, inner.knobs.reject_answer.as_deref());
     let acked = match inner.replica.receive(actor, &ops) {
         Ok(acked) => acked,
         Err(gap) => {
@@ -248,10 +247,10 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     };
     let new: Vec<Op> = ops.into_iter().filter(|op| op.seq > last).collect();
     let applied = new.len() as u64;
-    let refused: Vec<_> = rejected.iter().map(|r| r.op_id).collect();
+    let refused: Vec<_> = rejected.iter().map(|r| r.seq).collect();
     inner
         .log
-        .extend(new.into_iter().filter(|op| !refused.contains(&op.id)));
+        .extend(new.into_iter().filter(|op| !refused.contains(&op.seq)));
     inner.last.insert(actor, acked);
     if inner.knobs.lose_acks > 0 {
         inner.knobs.lose_acks -= 1;
@@ -283,13 +282,15 @@ fn refuse_answers(ops: &[Op], last: u64, answer: Option<&str>) -> (Vec<Op>, Vec<
             }
             rejected.push(Rejection {
                 seq: op.seq,
-                op_id: op.id,
                 record: op.record,
                 field: answer.to_string(),
                 message: "refused by the test server".into(),
             });
             Op {
-                change: Change::Fields(Vec::new()),
+                change: Change::Fields(Edit {
+                    context: Default::default(),
+                    fields: Vec::new(),
+                }),
                 ..op.clone()
             }
         })
@@ -312,26 +313,18 @@ async fn pull(
         .unwrap_or(100);
     let mut inner = lock(&inner);
     inner.device_times.push(device_time(&headers));
-    let mut ops = Vec::new();
-    let mut next = after.min(inner.log.len());
-    while next < inner.log.len() && ops.len() < limit {
+    let mut page = PageBuilder::new();
+    let (mut taken, mut next) = (0, after.min(inner.log.len()));
+    while next < inner.log.len() && taken < limit {
         let op = &inner.log[next];
         if op.actor != actor {
-            ops.push(op.clone());
+            let (actors, mut encoded) = wire::ops::encode_ops(op.actor, std::slice::from_ref(op));
+            page.op(&actors.to_bytes(), encoded.remove(0));
+            taken += 1;
         }
         next += 1;
     }
-    let page = PullPage {
-        ops,
-        next: next.to_string(),
-        more: next < inner.log.len(),
-        ticket_keys: inner.knobs.ticket_keys.clone(),
-        arrived: Vec::new(),
-        left: Vec::new(),
-    };
-    (
-        [(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)],
-        wire::to_cbor(&page),
-    )
-        .into_response()
+    let more = next < inner.log.len();
+    let body = page.finish(&next.to_string(), more, &inner.knobs.ticket_keys);
+    ([(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)], body).into_response()
 }

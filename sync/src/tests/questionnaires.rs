@@ -11,7 +11,7 @@ use sachhon_shared::questionnaire::{meta, Definition};
 use sachhon_shared::replica::Replica;
 use sachhon_shared::wire::Rejection;
 use sachhon_shared::{
-    ActorId, Change, FacilityId, Op, OpId, Publication, QuestionnaireId, RecordKind, ResponseId,
+    ActorId, Change, FacilityId, Op, Publication, QuestionnaireId, RecordKind, ResponseId,
 };
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
@@ -46,7 +46,6 @@ fn publication(questionnaire: QuestionnaireId, version: u32) -> Publication {
 /// The server's op publishing `publication`.
 fn publish(server: ActorId, seq: u64, publication: Publication) -> Op {
     Op {
-        id: OpId::new(),
         actor: server,
         seq,
         kind: RecordKind::Questionnaire,
@@ -91,7 +90,7 @@ async fn phone_with_questionnaire(home: &std::path::Path) -> (Device, Questionna
 
 fn field_count(op: &Op) -> usize {
     match &op.change {
-        Change::Fields(ops) => ops.len(),
+        Change::Fields(edit) => edit.fields.len(),
         other => panic!("expected fields, got {other:?}"),
     }
 }
@@ -429,25 +428,24 @@ async fn a_rejection_in_an_acknowledgement_is_kept_with_its_response() {
         .await
         .expect("answers");
     let op = outbox(&device).await.remove(0);
-    let rejection = |op_id| Rejection {
+    let rejection = |record| Rejection {
         seq: op.seq,
-        op_id,
-        record: op.record,
+        record,
         field: "savings_pct".into(),
         message: "40 is out of range".into(),
     };
 
-    // A rejection naming another op than the outbox holds drops nothing.
+    // A rejection naming another record than the outbox's op drops nothing.
     let wrong = device
         .store
-        .acknowledge(1, &[rejection(OpId::new())], 0)
+        .acknowledge(1, &[rejection(Uuid::now_v7())], 0)
         .await;
     assert!(matches!(wrong, Err(Error::Protocol(_))), "{wrong:?}");
     assert_eq!(device.outbox_len().await.expect("len"), 1);
 
     let done = device
         .store
-        .acknowledge(1, &[rejection(op.id)], 1_700_000_000_000)
+        .acknowledge(1, &[rejection(op.record)], 1_700_000_000_000)
         .await
         .expect("acknowledges");
     assert_eq!((done.dropped, done.rejected), (1, 1));
@@ -457,7 +455,7 @@ async fn a_rejection_in_an_acknowledgement_is_kept_with_its_response() {
     let printed = serde_json::to_value(&shown).expect("json");
     assert_eq!(
         printed["rejected"],
-        json!([{"seq": 1, "op_id": op.id.to_string(), "field": "savings_pct",
+        json!([{"seq": 1, "field": "savings_pct",
                 "message": "40 is out of range"}])
     );
 }

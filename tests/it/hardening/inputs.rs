@@ -132,9 +132,7 @@ pub(super) async fn every_error_is_problem_json(backend: Backend) -> anyhow::Res
     let event = admin.event("Hội thảo", "awareness").await?;
     let mut phone = trainer(&server, &admin).await?;
     let before = admin.state_hash().await?;
-    let mut body = sachhon_shared::wire::to_cbor(&sachhon_shared::wire::PushRequest {
-        ops: phone.walk_in(&event, "Lan")?,
-    });
+    let mut body = sachhon_shared::wire::encode_push(phone.actor, &phone.walk_in(&event, "Lan")?);
     body.extend_from_slice(b"garbage");
     let (status, answer) = phone
         .push_bytes(body, sachhon_shared::wire::CBOR_MEDIA_TYPE)
@@ -177,8 +175,7 @@ pub(super) async fn a_pull_page_is_bounded_in_bytes(backend: Backend) -> anyhow:
         .await?;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.bytes().await?;
-    let page: sachhon_shared::wire::PullPage =
-        sachhon_shared::wire::from_cbor(&body).map_err(anyhow::Error::msg)?;
+    let page = sachhon_shared::wire::decode_page(&body)?;
     assert!(page.more, "the page ends early");
     assert!(
         !page.ops.is_empty() && page.ops.len() < 300,

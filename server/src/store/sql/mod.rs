@@ -27,9 +27,9 @@ use sachhon_shared::hash::StateHasher;
 use sachhon_shared::op::ScanStatus;
 use sachhon_shared::sequence::plan_push;
 use sachhon_shared::ticket::TicketKey;
-use sachhon_shared::wire::{from_cbor, PullPage, PushAck};
+use sachhon_shared::wire::PushAck;
 use sachhon_shared::{
-    ActorId, Annulment, Change, DeviceId, Doc, EventId, FacilityId, Op, OpId, PersonId, RecordKind,
+    ActorId, Annulment, Change, DeviceId, Doc, EventId, FacilityId, Op, PersonId, RecordKind,
     RegistrationId, ScanFact, ScanId,
 };
 use sqlx::any::AnyRow;
@@ -111,7 +111,6 @@ impl SqlStore {
         change: Change,
     ) -> StoreResult<Op> {
         let op = Op {
-            id: OpId::new(),
             actor: self.server_actor,
             seq,
             kind,

@@ -25,9 +25,9 @@ impl RegistryStore for SqlStore {
                 Some((_, _, doc)) => doc,
                 None => Doc::new(),
             };
-            let field_ops = doc.set_all(self.server_actor, edit.fields.iter().cloned());
             seq += 1;
-            let op = self.server_op(seq, edit.kind, edit.id, Change::Fields(field_ops))?;
+            let written = doc.write(self.server_actor, seq, edit.fields.iter().cloned());
+            let op = self.server_op(seq, edit.kind, edit.id, Change::Fields(written))?;
             scopes.push(
                 apply_change(&mut tx, &context, &op, Writer::Server)
                     .await?

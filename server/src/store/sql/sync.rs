@@ -1,9 +1,8 @@
 //! The sync protocol: pushes, pulls, device clocks, the state hash. On SQL.
 
 use super::*;
-use crate::store::apply::read_doc;
 use sachhon_shared::authority::Scope;
-use sachhon_shared::wire::{Arrival, Rejection};
+use sachhon_shared::wire::{PageBuilder, Rejection};
 use sachhon_shared::Publication;
 
 #[async_trait]
@@ -17,14 +16,14 @@ impl SyncStore for SqlStore {
     ) -> StoreResult<PushAck> {
         if let Some(foreign) = ops.iter().find(|op| op.actor != author.actor) {
             return Err(StoreError::Forbidden(format!(
-                "op {} is stamped by actor {}, but this token belongs to actor {}",
-                foreign.id, foreign.actor, author.actor
+                "op {} is of actor {}, but this token belongs to actor {}",
+                foreign.seq, foreign.actor, author.actor
             )));
         }
         for op in ops {
             op.check_shape().map_err(|e| StoreError::Invalid {
                 field: e.field().map(str::to_string),
-                message: format!("op {} (seq {}): {e}", op.id, op.seq),
+                message: format!("op {}: {e}", op.seq),
             })?;
         }
         let mut tx = self.writer.begin().await?;
@@ -48,7 +47,6 @@ impl SyncStore for SqlStore {
                 Applied::Into(placed) => applied.push((op, placed)),
                 Applied::Rejected { field, message } => rejected.push(Rejection {
                     seq: op.seq,
-                    op_id: op.id,
                     record: op.record,
                     field,
                     message,
@@ -75,7 +73,7 @@ impl SyncStore for SqlStore {
     }
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
-    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<PullPage> {
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Vec<u8>> {
         let after = parse_cursor(after)?;
         let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
         let own = viewer
@@ -86,11 +84,11 @@ impl SyncStore for SqlStore {
         // One statement, so that the page and the feed's end come from one snapshot. A row
         // that moved a record out of the viewer's scope is read too: the viewer drops it.
         let rows = sqlx::query(
-            "WITH page AS (SELECT cursor, actor_id, seq, op_id, kind, record_id, change, scope, \
-                 moved_from FROM ops \
-                 WHERE cursor > $1 AND actor_id <> $2 \
-                   AND ($3 = 1 OR scope = 'public' OR scope = $4 OR moved_from = $4) \
-                 ORDER BY cursor LIMIT $5) \
+            "WITH page AS (SELECT ops.cursor, ops.record_id, ops.op, ops.scope, ops.moved_from, \
+                 op_batches.actors FROM ops JOIN op_batches ON op_batches.id = ops.batch \
+                 WHERE ops.cursor > $1 AND ops.actor_id <> $2 \
+                   AND ($3 = 1 OR ops.scope = 'public' OR ops.scope = $4 OR ops.moved_from = $4) \
+                 ORDER BY ops.cursor LIMIT $5) \
              SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
              LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
         )
@@ -101,14 +99,8 @@ impl SyncStore for SqlStore {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.reader)
         .await?;
-        let mut page = PullPage {
-            ops: Vec::with_capacity(rows.len()),
-            next: String::new(),
-            more: false,
-            ticket_keys: Vec::new(),
-            arrived: Vec::new(),
-            left: Vec::new(),
-        };
+        let mut page = PageBuilder::new();
+        let mut more = false;
         let (mut last, mut feed_end, mut bytes, mut taken) = (after, after, 0, 0);
         for row in &rows {
             feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
@@ -125,39 +117,40 @@ impl SyncStore for SqlStore {
             let moved_from: Option<String> = row.try_get("moved_from")?;
             let now = sees(row.try_get::<Option<String>, _>("scope")?.as_deref());
             let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
-            // A record that left this viewer's scope is sent as its id, without the change.
-            let change: Option<Vec<u8>> = if now { row.try_get("change")? } else { None };
-            bytes += change.as_ref().map_or(0, Vec::len);
+            // A record that left this viewer's scope is sent as its id, without the op.
+            let op: Option<Vec<u8>> = if now { row.try_get("op")? } else { None };
+            bytes += op.as_ref().map_or(0, Vec::len);
             if bytes > PULL_PAGE_BYTES && taken > 0 {
-                page.more = true;
+                more = true;
                 break;
             }
             taken += 1;
             last = cursor;
-            let Some(change) = change else {
-                page.left.push(record);
+            let Some(op) = op else {
+                page.left(record);
                 continue;
             };
             if moved_from.is_some() && !sees(moved_from.as_deref()) {
-                if let Some((kind, _, state)) =
-                    read_doc(&mut *self.reader.acquire().await?, record, "").await?
-                {
-                    page.arrived.push(Arrival {
-                        kind,
-                        record,
-                        state,
-                    });
+                let state: Option<(String, Vec<u8>)> =
+                    sqlx::query_as("SELECT kind, state FROM docs WHERE id = $1")
+                        .bind(record.to_string())
+                        .fetch_optional(&self.reader)
+                        .await?;
+                if let Some((kind, state)) = state {
+                    let kind: RecordKind = kind.parse().map_err(StoreError::Corrupt)?;
+                    let state =
+                        Doc::wire_state(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    page.arrived(kind, record, state);
                 }
             }
-            page.ops.push(op_from_row(row, &change)?);
+            let actors: Vec<u8> = row.try_get("actors")?;
+            page.op(&actors, op);
         }
-        page.more |= rows.len() > limit as usize;
+        more |= rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
-        let next = if page.more { last } else { last.max(feed_end) };
-        page.next = next.to_string();
-        page.ticket_keys = self.ticket_keys().await?;
-        Ok(page)
+        let next = if more { last } else { last.max(feed_end) };
+        Ok(page.finish(&next.to_string(), more, &self.ticket_keys().await?))
     }
 
     #[instrument(skip_all)]
@@ -171,7 +164,7 @@ impl SyncStore for SqlStore {
                 .try_get::<String, _>("kind")?
                 .parse()
                 .map_err(StoreError::Corrupt)?;
-            let doc = Doc::from_bytes(&row.try_get::<Vec<u8>, _>("state")?)
+            let doc = Doc::from_bytes(kind, &row.try_get::<Vec<u8>, _>("state")?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             hasher.add_doc(kind, parse(&row.try_get::<String, _>("id")?)?, &doc);
         }
@@ -257,22 +250,6 @@ fn parse_cursor(text: &str) -> StoreResult<i64> {
     })
 }
 
-/// An op-log row as an op; `change` is the row's change bytes, already read.
-fn op_from_row(row: &AnyRow, change: &[u8]) -> StoreResult<Op> {
-    Ok(Op {
-        id: parse::<OpId>(&row.try_get::<String, _>("op_id")?)?,
-        actor: parse(&row.try_get::<String, _>("actor_id")?)?,
-        seq: u64::try_from(row.try_get::<i64, _>("seq")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        kind: row
-            .try_get::<String, _>("kind")?
-            .parse()
-            .map_err(StoreError::Corrupt)?,
-        record: parse(&row.try_get::<String, _>("record_id")?)?,
-        change: from_cbor(change).map_err(StoreError::Corrupt)?,
-    })
-}
-
 /// Keeps the ops refused one by one, so that nothing is dropped silently.
 async fn record_rejections(
     conn: &mut AnyConnection,
@@ -282,10 +259,9 @@ async fn record_rejections(
 ) -> StoreResult<()> {
     for rejection in rejected {
         sqlx::query(
-            "INSERT INTO rejected_ops (op_id, actor_id, seq, record_id, field, message, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (op_id) DO NOTHING",
+            "INSERT INTO rejected_ops (actor_id, seq, record_id, field, message, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (actor_id, seq) DO NOTHING",
         )
-        .bind(rejection.op_id.to_string())
         .bind(actor.to_string())
         .bind(seq_to_db(rejection.seq)?)
         .bind(rejection.record.to_string())

@@ -20,40 +20,40 @@ use std::time::{Duration, Instant};
 /// Rows per transaction (and per COPY).
 pub const ROWS_PER_TRANSACTION: usize = 1_000;
 
-/// The server's `ops` table on SQLite (server/migrations/sqlite/0001_foundation.sql).
+/// The server's `ops` table on SQLite (server/migrations/sqlite/0007_protocol_v2.sql).
 const SQLITE_SCHEMA: &str = "
 CREATE TABLE ops (
     cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
     actor_id    TEXT NOT NULL,
     seq         INTEGER NOT NULL,
-    op_id       TEXT NOT NULL,
+    batch       INTEGER NOT NULL,
     kind        TEXT NOT NULL,
     record_id   TEXT NOT NULL,
     scope       TEXT NOT NULL,
-    change      BLOB NOT NULL,
+    op          BLOB NOT NULL,
     received_at TEXT NOT NULL,
     UNIQUE (actor_id, seq)
 );";
 
-/// The server's `ops` table on PostgreSQL (server/migrations/postgres/0001_foundation.sql).
+/// The server's `ops` table on PostgreSQL (server/migrations/postgres/0007_protocol_v2.sql).
 const POSTGRES_SCHEMA: &str = "
 CREATE TABLE ops (
     cursor      BIGSERIAL PRIMARY KEY,
     actor_id    TEXT NOT NULL,
     seq         BIGINT NOT NULL,
-    op_id       TEXT NOT NULL,
+    batch       BIGINT NOT NULL,
     kind        TEXT NOT NULL,
     record_id   TEXT NOT NULL,
     scope       TEXT NOT NULL,
-    change      BYTEA NOT NULL,
+    op          BYTEA NOT NULL,
     received_at TEXT NOT NULL,
     UNIQUE (actor_id, seq)
 );";
 
-const INSERT: &str = "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, \
+const INSERT: &str = "INSERT INTO ops (actor_id, seq, batch, kind, record_id, scope, op, \
                       received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-const COPY: &str = "COPY ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) \
+const COPY: &str = "COPY ops (actor_id, seq, batch, kind, record_id, scope, op, received_at) \
                     FROM STDIN (FORMAT text)";
 
 /// How the ceiling was measured and how long it took.
@@ -149,17 +149,17 @@ async fn sqlite(rows: &[LogRow], received_at: &str, insert: Insert) -> anyhow::R
 /// One INSERT statement carrying every row of `chunk`.
 fn multi_row_insert<'a>(chunk: &'a [LogRow], received_at: &'a str) -> QueryBuilder<'a, Sqlite> {
     let mut builder = QueryBuilder::new(
-        "INSERT INTO ops (actor_id, seq, op_id, kind, record_id, scope, change, received_at) ",
+        "INSERT INTO ops (actor_id, seq, batch, kind, record_id, scope, op, received_at) ",
     );
     builder.push_values(chunk, |mut values, row| {
         values
             .push_bind(&row.actor)
             .push_bind(row.seq)
-            .push_bind(&row.op_id)
+            .push_bind(row.batch)
             .push_bind(row.kind)
             .push_bind(&row.record)
             .push_bind(WALK_IN_SCOPE)
-            .push_bind(&row.change)
+            .push_bind(&row.op)
             .push_bind(received_at);
     });
     builder
@@ -180,11 +180,11 @@ where
     sqlx::query(INSERT)
         .bind(&row.actor)
         .bind(row.seq)
-        .bind(&row.op_id)
+        .bind(row.batch)
         .bind(row.kind)
         .bind(&row.record)
         .bind(WALK_IN_SCOPE)
-        .bind(&row.change)
+        .bind(&row.op)
         .bind(received_at)
 }
 
@@ -246,7 +246,7 @@ fn copy_text(rows: &[LogRow], received_at: &str) -> Vec<u8> {
         for text in [
             row.actor.as_str(),
             &row.seq.to_string(),
-            &row.op_id,
+            &row.batch.to_string(),
             row.kind,
             &row.record,
             WALK_IN_SCOPE,
@@ -255,7 +255,7 @@ fn copy_text(rows: &[LogRow], received_at: &str) -> Vec<u8> {
             out.push(b'\t');
         }
         out.extend_from_slice(b"\\\\x");
-        push_hex(&mut out, &row.change);
+        push_hex(&mut out, &row.op);
         out.push(b'\t');
         out.extend_from_slice(received_at.as_bytes());
         out.push(b'\n');

@@ -6,7 +6,7 @@ use crate::workload::{now_ms, Batch};
 use anyhow::{bail, ensure, Context};
 use reqwest::StatusCode;
 use sachhon_shared::wire::{
-    from_cbor, EnrollRequest, Enrolment, PullPage, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
+    decode_page, EnrollRequest, Enrolment, PullPage, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
     ENROLL_PATH, PULL_PATH, PUSH_PATH,
 };
 use sachhon_shared::ActorId;
@@ -96,7 +96,7 @@ impl DeviceClient {
             bail!("pull answered {status}: {}", response.text().await?);
         }
         let body = response.bytes().await?;
-        let page: PullPage = from_cbor(&body).map_err(anyhow::Error::msg)?;
+        let page = decode_page(&body)?;
         Ok(Pulled {
             page,
             bytes: body.len(),

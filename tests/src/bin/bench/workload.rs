@@ -4,7 +4,7 @@
 //! here happens before the clock starts.
 
 use sachhon_shared::replica::Replica;
-use sachhon_shared::wire::{to_cbor, PushRequest};
+use sachhon_shared::wire::{encode_push, ops::encode_ops};
 use sachhon_shared::{ActorId, EventId, Op};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,7 +17,7 @@ pub const WALK_IN_SCOPE: &str = "staff";
 
 /// One encoded push request and the acknowledgement it must get.
 pub struct Batch {
-    /// The CBOR body (a `PushRequest`).
+    /// The CBOR body (a v2 push).
     pub body: Vec<u8>,
     /// Ops in the batch (all new to the server).
     pub ops: u64,
@@ -31,14 +31,14 @@ pub struct LogRow {
     pub actor: String,
     /// `seq`.
     pub seq: i64,
-    /// `op_id`.
-    pub op_id: String,
+    /// `batch`: the batch whose actor table the op is encoded against.
+    pub batch: i64,
     /// `kind`.
     pub kind: &'static str,
     /// `record_id`.
     pub record: String,
-    /// `change`: the CBOR of the op's change, as the server stores it.
-    pub change: Vec<u8>,
+    /// `op`: the op's v2 bytes, as the server stores them.
+    pub op: Vec<u8>,
 }
 
 /// A phone's whole offline queue: encoded batches and the rows they become.
@@ -101,26 +101,27 @@ pub fn outbox(ops: &[Op], batch: usize) -> Outbox {
     let batches = ops
         .chunks(batch.max(1))
         .map(|chunk| Batch {
-            body: to_cbor(&PushRequest {
-                ops: chunk.to_vec(),
-            }),
+            body: encode_push(chunk[0].actor, chunk),
             ops: chunk.len() as u64,
             acked_through: chunk.last().map_or(0, |op| op.seq),
         })
         .collect();
-    let rows = ops.iter().map(log_row).collect();
+    let rows = ops
+        .chunks(batch.max(1))
+        .enumerate()
+        .flat_map(|(i, chunk)| {
+            let (_, encoded) = encode_ops(chunk[0].actor, chunk);
+            chunk.iter().zip(encoded).map(move |(op, bytes)| LogRow {
+                actor: op.actor.to_string(),
+                seq: i64::try_from(op.seq).unwrap_or(i64::MAX),
+                batch: i as i64 + 1,
+                kind: op.kind.as_str(),
+                record: op.record.to_string(),
+                op: bytes,
+            })
+        })
+        .collect();
     Outbox { batches, rows }
-}
-
-fn log_row(op: &Op) -> LogRow {
-    LogRow {
-        actor: op.actor.to_string(),
-        seq: i64::try_from(op.seq).unwrap_or(i64::MAX),
-        op_id: op.id.to_string(),
-        kind: op.kind.as_str(),
-        record: op.record.to_string(),
-        change: to_cbor(&op.change),
-    }
 }
 
 /// Milliseconds since the Unix epoch (the phone's clock).

@@ -1,12 +1,21 @@
-//! The sync protocol's messages (see docs/sync-protocol.md) and their CBOR encoding.
+//! The sync protocol v2 (docs/sync-protocol.md): its CBOR ([`cbor`]), ops and push bodies
+//! ([`ops`]), field values ([`values`]), document states ([`state`]), pull pages ([`page`]),
+//! and the JSON messages around them (enrolment, acknowledgements).
+
+pub mod cbor;
+pub mod ops;
+pub mod page;
+pub mod state;
+pub mod values;
 
 use crate::authority::Role;
-use crate::doc::Doc;
-use crate::ids::{ActorId, DeviceId, FacilityId, OpId};
-use crate::op::{Op, RecordKind};
+use crate::ids::{ActorId, DeviceId, FacilityId};
 use crate::ticket::TicketKey;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use uuid::Uuid;
+
+pub use cbor::DecodeError;
+pub use ops::{decode_push, decode_segment, encode_push, encode_segment};
+pub use page::{decode_page, Arrival, PageBuilder, PullPage};
 
 /// The media type of push and pull bodies.
 pub const CBOR_MEDIA_TYPE: &str = "application/cbor";
@@ -21,13 +30,6 @@ pub const ENROLL_PATH: &str = "/api/v1/enroll";
 /// Header by which a device reports its clock (milliseconds since the Unix epoch) on every
 /// push and pull; the server records the offset and flags scans of a skewed device.
 pub const DEVICE_TIME_HEADER: &str = "x-sachhon-device-time";
-
-/// A batch of one actor's ops, in its order, with gap-free sequence numbers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PushRequest {
-    /// The ops, ascending by `seq`.
-    pub ops: Vec<Op>,
-}
 
 /// The server's acknowledgement, sent only after the batch committed.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -49,11 +51,8 @@ pub struct PushAck {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    /// The op's sequence number.
+    /// The op's sequence number (with the pushing actor, the op's identity).
     pub seq: u64,
-    /// The op.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
-    pub op_id: OpId,
     /// The record it changed.
     pub record: uuid::Uuid,
     /// The field at fault.
@@ -67,41 +66,6 @@ pub struct Rejection {
 pub struct SyncGap {
     /// The sequence number the server expects next from this actor.
     pub expected_seq: u64,
-}
-
-/// One page of changes after a cursor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PullPage {
-    /// Ops of other actors that this device may see, in the server's commit order.
-    pub ops: Vec<Op>,
-    /// The cursor to ask from next time; opaque to the device.
-    pub next: String,
-    /// Whether more changes are waiting after `next`.
-    pub more: bool,
-    /// The public keys that sign tickets, including retired ones (marked), so that the phone
-    /// replaces its key ring with this list.
-    #[serde(default)]
-    pub ticket_keys: Vec<TicketKey>,
-    /// Records that entered this device's view in this page (moved into its facility): their
-    /// whole merged state, which the device merges, since it never received their earlier
-    /// ops.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub arrived: Vec<Arrival>,
-    /// Records that left this device's view in this page (moved to another facility): the
-    /// device drops them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub left: Vec<Uuid>,
-}
-
-/// A record that entered a device's view, with its whole merged state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Arrival {
-    /// Its kind.
-    pub kind: RecordKind,
-    /// Its id.
-    pub record: Uuid,
-    /// Its merged document.
-    pub state: Doc,
 }
 
 /// A device's enrolment request: the one-time token from the admin.

@@ -1,0 +1,365 @@
+//! Ops on the wire: an actor table sent once, then each op as `[seq, kind, record, change]`,
+//! its actor being the table's first (docs/sync-protocol.md, "Ops").
+
+use super::cbor::{read_item, DecodeError, Read, Writer};
+use super::values::{field_type, read_key, read_value, write_key, write_value};
+use crate::doc::{Clock, Edit};
+use crate::ids::ActorId;
+use crate::op::{Annulment, Change, Op, Publication, ScanFact, ScanStatus};
+use crate::schema::RecordKind;
+use ciborium::value::Value as Item;
+use crdts::{CmRDT, Dot};
+
+/// The actors a message names, each once; index 0 is the author of its ops.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActorTable {
+    ids: Vec<ActorId>,
+}
+
+impl ActorTable {
+    /// A table whose first actor is `author`.
+    pub fn new(author: ActorId) -> Self {
+        Self { ids: vec![author] }
+    }
+
+    /// The index of `actor`, added at the end when new.
+    pub fn index(&mut self, actor: ActorId) -> u64 {
+        let i = match self.ids.iter().position(|id| *id == actor) {
+            Some(i) => i,
+            None => {
+                self.ids.push(actor);
+                self.ids.len() - 1
+            }
+        };
+        i as u64
+    }
+
+    /// The actor at `index`.
+    pub fn get(&self, index: u64, at: &str) -> Result<ActorId, DecodeError> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.ids.get(i).copied())
+            .ok_or_else(|| DecodeError::new(at, format!("no actor {index} in the actor table")))
+    }
+
+    /// The author of the ops sent with this table.
+    pub fn author(&self) -> Option<ActorId> {
+        self.ids.first().copied()
+    }
+
+    /// Writes the table: an array of 16-byte ids.
+    pub fn write(&self, w: &mut Writer) {
+        w.array(self.ids.len());
+        for id in &self.ids {
+            w.bytes(id.0.as_bytes());
+        }
+    }
+
+    /// The table's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        Writer::encoded(|w| self.write(w))
+    }
+
+    /// Reads a table: at least one actor, none twice.
+    pub fn read(item: Item, at: &str) -> Result<Self, DecodeError> {
+        let mut ids = Vec::new();
+        for (i, item) in item.array(at)?.into_iter().enumerate() {
+            let id = ActorId(item.uuid(&format!("{at}[{i}]"))?);
+            if ids.contains(&id) {
+                return Err(DecodeError::new(at, format!("actor {id} is listed twice")));
+            }
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return Err(DecodeError::new(at, "the actor table is empty"));
+        }
+        Ok(Self { ids })
+    }
+
+    /// Reads a table from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::read(read_item(bytes)?, "actors")
+    }
+}
+
+/// Writes a clock as a map of actor index → sequence number.
+pub fn write_clock(w: &mut Writer, actors: &mut ActorTable, clock: &Clock) {
+    let mut entries: Vec<(u64, u64)> = clock
+        .iter()
+        .map(|dot| (actors.index(*dot.actor), dot.counter))
+        .collect();
+    entries.sort_unstable();
+    w.map(entries.len());
+    for (actor, seq) in entries {
+        w.uint(actor);
+        w.uint(seq);
+    }
+}
+
+/// Reads a clock written by [`write_clock`]; a zero counter is refused (it means nothing).
+pub fn read_clock(item: Item, actors: &ActorTable, at: &str) -> Result<Clock, DecodeError> {
+    let mut clock = Clock::new();
+    for (actor, seq) in item.map(at)? {
+        let actor = actors.get(actor.uint(at)?, at)?;
+        let seq = seq.uint(at)?;
+        if seq == 0 || clock.get(&actor) != 0 {
+            return Err(DecodeError::new(at, format!("bad clock entry for {actor}")));
+        }
+        clock.apply(Dot::new(actor, seq));
+    }
+    Ok(clock)
+}
+
+/// The bytes of one op, its actor being `actors`' first (which the caller made it).
+pub fn encode_op(actors: &mut ActorTable, op: &Op) -> Vec<u8> {
+    Writer::encoded(|w| {
+        w.array(4);
+        w.uint(op.seq);
+        w.uint(u64::from(op.kind.code()));
+        w.bytes(op.record.as_bytes());
+        match &op.change {
+            Change::Fields(edit) => {
+                w.array(2);
+                write_clock(w, actors, &edit.context);
+                let pairs = edit
+                    .fields
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            Writer::encoded(|w| write_key(w, op.kind, name)),
+                            Writer::encoded(|w| {
+                                write_value(w, field_type(op.kind, name), value)
+                            }),
+                        )
+                    })
+                    .collect();
+                w.sorted_map(pairs);
+            }
+            Change::Scan(scan) => write_scan(w, scan),
+            Change::Annul(annulment) => write_annulment(w, annulment),
+            Change::Publish(publication) => write_publication(w, publication),
+        }
+    })
+}
+
+/// Writes a scan: `[event, registration, person / null, operator / null, scanned_at_ms,
+/// status, walk_in]`.
+pub fn write_scan(w: &mut Writer, scan: &ScanFact) {
+    w.array(7);
+    w.bytes(scan.event.0.as_bytes());
+    w.bytes(scan.registration.0.as_bytes());
+    match scan.person {
+        Some(person) => w.bytes(person.0.as_bytes()),
+        None => w.null(),
+    }
+    match &scan.operator {
+        Some(operator) => w.text(operator),
+        None => w.null(),
+    }
+    w.int(scan.scanned_at_ms);
+    w.uint(match scan.status {
+        ScanStatus::Ok => 0,
+        ScanStatus::Duplicate => 1,
+    });
+    w.bool(scan.walk_in);
+}
+
+/// Writes an annulment: `[scan, reason / null]`.
+pub fn write_annulment(w: &mut Writer, annulment: &Annulment) {
+    w.array(2);
+    w.bytes(annulment.scan.0.as_bytes());
+    match &annulment.reason {
+        Some(reason) => w.text(reason),
+        None => w.null(),
+    }
+}
+
+/// Writes a publication: `[questionnaire, version, definition as JSON text]`.
+pub fn write_publication(w: &mut Writer, publication: &Publication) {
+    w.array(3);
+    w.bytes(publication.questionnaire.0.as_bytes());
+    w.uint(u64::from(publication.version));
+    // Serialising a definition (plain data) cannot fail.
+    w.text(&serde_json::to_string(&publication.definition).unwrap_or_default());
+}
+
+/// Reads one op of `actors`' first actor.
+pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeError> {
+    let [seq, kind, record, change]: [Item; 4] = item
+        .array_of(4, at)?
+        .try_into()
+        .map_err(|_| DecodeError::new(at, "expected 4 items"))?;
+    let seq = seq.uint(&format!("{at}.seq"))?;
+    if seq == 0 {
+        return Err(DecodeError::new(format!("{at}.seq"), "sequence numbers start at 1"));
+    }
+    let code = kind.uint(&format!("{at}.kind"))?;
+    let kind = RecordKind::from_code(code)
+        .ok_or_else(|| DecodeError::new(format!("{at}.kind"), format!("no record kind {code}")))?;
+    let record = record.uuid(&format!("{at}.record"))?;
+    let at = format!("{at}.change");
+    let change = match kind {
+        RecordKind::Scan => Change::Scan(read_scan(change, &at)?),
+        RecordKind::Annulment => {
+            let [scan, reason]: [Item; 2] = pair(change.array_of(2, &at)?);
+            Change::Annul(Annulment {
+                scan: scan.uuid(&at)?.into(),
+                reason: reason.optional_text(&at)?,
+            })
+        }
+        RecordKind::Questionnaire => {
+            let [questionnaire, version, definition]: [Item; 3] = triple(change.array_of(3, &at)?);
+            Change::Publish(Publication {
+                questionnaire: questionnaire.uuid(&at)?.into(),
+                version: u32::try_from(version.uint(&at)?)
+                    .map_err(|_| DecodeError::new(&at, "version out of range"))?,
+                definition: serde_json::from_str(&definition.text(&at)?)
+                    .map_err(|e| DecodeError::new(&at, format!("definition: {e}")))?,
+            })
+        }
+        _ => {
+            let [context, fields]: [Item; 2] = pair(change.array_of(2, &at)?);
+            let context = read_clock(context, actors, &format!("{at}.context"))?;
+            let fields = fields
+                .map(&at)?
+                .into_iter()
+                .map(|(key, value)| {
+                    let name = read_key(kind, key, &at)?;
+                    let value = read_value(value, field_type(kind, &name), &format!("{at}.{name}"))?;
+                    Ok((name, value))
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            Change::Fields(Edit { context, fields })
+        }
+    };
+    Ok(Op {
+        actor: actors.get(0, &at)?,
+        seq,
+        kind,
+        record,
+        change,
+    })
+}
+
+fn read_scan(item: Item, at: &str) -> Result<ScanFact, DecodeError> {
+    let items = item.array_of(7, at)?;
+    let [event, registration, person, operator, scanned_at_ms, status, walk_in]: [Item; 7] =
+        items
+            .try_into()
+            .map_err(|_| DecodeError::new(at, "expected 7 items"))?;
+    Ok(ScanFact {
+        event: event.uuid(at)?.into(),
+        registration: registration.uuid(at)?.into(),
+        person: person.optional_uuid(at)?.map(Into::into),
+        operator: operator.optional_text(at)?,
+        scanned_at_ms: scanned_at_ms.int(at)?,
+        status: match status.uint(at)? {
+            0 => ScanStatus::Ok,
+            1 => ScanStatus::Duplicate,
+            n => return Err(DecodeError::new(at, format!("no scan status {n}"))),
+        },
+        walk_in: walk_in.bool(at)?,
+    })
+}
+
+fn pair(items: Vec<Item>) -> [Item; 2] {
+    let mut items = items.into_iter();
+    [
+        items.next().unwrap_or(Item::Null),
+        items.next().unwrap_or(Item::Null),
+    ]
+}
+
+fn triple(items: Vec<Item>) -> [Item; 3] {
+    let mut items = items.into_iter();
+    [
+        items.next().unwrap_or(Item::Null),
+        items.next().unwrap_or(Item::Null),
+        items.next().unwrap_or(Item::Null),
+    ]
+}
+
+/// Ops of one author encoded against one actor table: the table, then each op's bytes.
+pub fn encode_ops<'a>(
+    author: ActorId,
+    ops: impl IntoIterator<Item = &'a Op>,
+) -> (ActorTable, Vec<Vec<u8>>) {
+    let mut actors = ActorTable::new(author);
+    let encoded = ops
+        .into_iter()
+        .map(|op| {
+            debug_assert_eq!(op.actor, author, "a batch holds one author's ops");
+            encode_op(&mut actors, op)
+        })
+        .collect();
+    (actors, encoded)
+}
+
+/// Writes a segment: `[actor table, [op, …]]`.
+pub fn write_segment(w: &mut Writer, actors: &[u8], ops: &[&[u8]]) {
+    w.array(2);
+    w.raw(actors);
+    w.array(ops.len());
+    ops.iter().for_each(|op| w.raw(op));
+}
+
+/// Reads a segment's ops.
+pub fn read_segment(item: Item, at: &str) -> Result<Vec<Op>, DecodeError> {
+    let [actors, ops]: [Item; 2] = pair(item.array_of(2, at)?);
+    let actors = ActorTable::read(actors, &format!("{at}.actors"))?;
+    ops.array(at)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| read_op(op, &actors, &format!("{at}.ops[{i}]")))
+        .collect()
+}
+
+/// The bytes of ops of one author as one segment (a phone's outbox row, a test vector).
+pub fn encode_segment(author: ActorId, ops: &[Op]) -> Vec<u8> {
+    let (actors, encoded) = encode_ops(author, ops);
+    let encoded: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+    Writer::encoded(|w| write_segment(w, &actors.to_bytes(), &encoded))
+}
+
+/// Reads the bytes written by [`encode_segment`].
+pub fn decode_segment(bytes: &[u8]) -> Result<Vec<Op>, DecodeError> {
+    read_segment(read_item(bytes)?, "segment")
+}
+
+/// Push body keys.
+const PUSH_ACTORS: u64 = 1;
+const PUSH_OPS: u64 = 2;
+
+/// The body of a push: `{1: actor table, 2: [op, …]}`, the ops all of the table's first actor.
+pub fn encode_push(author: ActorId, ops: &[Op]) -> Vec<u8> {
+    let (actors, encoded) = encode_ops(author, ops);
+    Writer::encoded(|w| {
+        w.map(2);
+        w.uint(PUSH_ACTORS);
+        actors.write(w);
+        w.uint(PUSH_OPS);
+        w.array(encoded.len());
+        encoded.iter().for_each(|op| w.raw(op));
+    })
+}
+
+/// Reads a push body: its author (the table's first actor) and its ops.
+pub fn decode_push(bytes: &[u8]) -> Result<(ActorId, Vec<Op>), DecodeError> {
+    let (mut actors, mut ops) = (None, None);
+    for (key, value) in read_item(bytes)?.map("push")? {
+        match key.uint("push")? {
+            PUSH_ACTORS => actors = Some(ActorTable::read(value, "push.actors")?),
+            PUSH_OPS => ops = Some(value.array("push.ops")?),
+            _ => {} // A later minor version's field: ignored.
+        }
+    }
+    let actors = actors.ok_or_else(|| DecodeError::new("push", "no actor table (key 1)"))?;
+    let ops = ops.ok_or_else(|| DecodeError::new("push", "no ops (key 2)"))?;
+    let ops = ops
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| read_op(op, &actors, &format!("push.ops[{i}]")))
+        .collect::<Result<_, _>>()?;
+    let author = actors.get(0, "push.actors")?;
+    Ok((author, ops))
+}

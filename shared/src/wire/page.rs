@@ -1,0 +1,189 @@
+//! A pull page: `{1: [segment, …], 2: next, 3: more, 4: ticket keys, 5: arrived, 6: left}`
+//! (docs/sync-protocol.md, "Pull"). The server writes it from stored bytes
+//! ([`PageBuilder`]); a phone reads it whole ([`decode_page`]).
+
+use super::cbor::{read_item, DecodeError, Read, Writer};
+use super::ops::{read_segment, write_segment};
+use super::state::read_state;
+use crate::doc::Doc;
+use crate::op::Op;
+use crate::schema::RecordKind;
+use crate::ticket::{hex, unhex, TicketKey};
+use uuid::Uuid;
+
+const SEGMENTS: u64 = 1;
+const NEXT: u64 = 2;
+const MORE: u64 = 3;
+const TICKET_KEYS: u64 = 4;
+const ARRIVED: u64 = 5;
+const LEFT: u64 = 6;
+
+/// One page of changes after a cursor, as a phone reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullPage {
+    /// Ops of other actors that this device may see, in the server's commit order.
+    pub ops: Vec<Op>,
+    /// The cursor to ask from next time; opaque to the device.
+    pub next: String,
+    /// Whether more changes are waiting after `next`.
+    pub more: bool,
+    /// The public keys that sign tickets, including retired ones (marked), so that the phone
+    /// replaces its key ring with this list.
+    pub ticket_keys: Vec<TicketKey>,
+    /// Records that entered this device's view in this page: their whole merged state, which
+    /// the device merges, since it never received their earlier ops.
+    pub arrived: Vec<Arrival>,
+    /// Records that left this device's view in this page: the device drops them.
+    pub left: Vec<Uuid>,
+}
+
+/// A record that entered a device's view, with its whole merged state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrival {
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Its id.
+    pub record: Uuid,
+    /// Its merged document.
+    pub state: Doc,
+}
+
+/// Builds a page from stored bytes: ops as stored with their batch's actor table, states as
+/// stored; nothing is decoded.
+#[derive(Default)]
+pub struct PageBuilder {
+    segments: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+    arrived: Vec<Vec<u8>>,
+    left: Vec<Uuid>,
+}
+
+impl PageBuilder {
+    /// An empty page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an op's stored bytes, encoded against the actor table `actors` (stored bytes).
+    /// Consecutive ops of one table share a segment.
+    pub fn op(&mut self, actors: &[u8], op: Vec<u8>) {
+        match self.segments.last_mut() {
+            Some((table, ops)) if table.as_slice() == actors => ops.push(op),
+            _ => self.segments.push((actors.to_vec(), vec![op])),
+        }
+    }
+
+    /// Adds a record that entered the viewer's scope, with its stored state bytes.
+    pub fn arrived(&mut self, kind: RecordKind, record: Uuid, state: &[u8]) {
+        self.arrived.push(Writer::encoded(|w| {
+            w.array(3);
+            w.uint(u64::from(kind.code()));
+            w.bytes(record.as_bytes());
+            w.raw(state);
+        }));
+    }
+
+    /// Adds a record that left the viewer's scope.
+    pub fn left(&mut self, record: Uuid) {
+        self.left.push(record);
+    }
+
+    /// The page's bytes.
+    pub fn finish(self, next: &str, more: bool, ticket_keys: &[TicketKey]) -> Vec<u8> {
+        Writer::encoded(|w| {
+            let optional = usize::from(!self.arrived.is_empty()) + usize::from(!self.left.is_empty());
+            w.map(4 + optional);
+            w.uint(SEGMENTS);
+            w.array(self.segments.len());
+            for (actors, ops) in &self.segments {
+                let ops: Vec<&[u8]> = ops.iter().map(Vec::as_slice).collect();
+                write_segment(w, actors, &ops);
+            }
+            w.uint(NEXT);
+            w.text(next);
+            w.uint(MORE);
+            w.bool(more);
+            w.uint(TICKET_KEYS);
+            w.array(ticket_keys.len());
+            for key in ticket_keys {
+                w.array(3);
+                w.text(&key.id);
+                w.bytes(&unhex(&key.public_key).unwrap_or_default());
+                w.bool(key.retired);
+            }
+            if !self.arrived.is_empty() {
+                w.uint(ARRIVED);
+                w.array(self.arrived.len());
+                self.arrived.iter().for_each(|a| w.raw(a));
+            }
+            if !self.left.is_empty() {
+                w.uint(LEFT);
+                w.array(self.left.len());
+                self.left.iter().for_each(|id| w.bytes(id.as_bytes()));
+            }
+        })
+    }
+}
+
+/// Reads a page.
+pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
+    let mut page = PullPage {
+        ops: Vec::new(),
+        next: String::new(),
+        more: false,
+        ticket_keys: Vec::new(),
+        arrived: Vec::new(),
+        left: Vec::new(),
+    };
+    for (key, value) in read_item(bytes)?.map("page")? {
+        match key.uint("page")? {
+            SEGMENTS => {
+                for (i, segment) in value.array("page.segments")?.into_iter().enumerate() {
+                    page.ops
+                        .extend(read_segment(segment, &format!("page.segments[{i}]"))?);
+                }
+            }
+            NEXT => page.next = value.text("page.next")?,
+            MORE => page.more = value.bool("page.more")?,
+            TICKET_KEYS => {
+                for key in value.array("page.ticket_keys")? {
+                    let mut items = key.array_of(3, "page.ticket_keys")?.into_iter();
+                    let mut next = || items.next().unwrap_or(ciborium::Value::Null);
+                    let (id, public_key, retired) = (next(), next(), next());
+                    let public_key = match public_key {
+                        ciborium::Value::Bytes(bytes) if bytes.len() == 32 => hex(&bytes),
+                        _ => return Err(DecodeError::new("page.ticket_keys", "a key is 32 bytes")),
+                    };
+                    page.ticket_keys.push(TicketKey {
+                        id: id.text("page.ticket_keys")?,
+                        public_key,
+                        retired: retired.bool("page.ticket_keys")?,
+                    });
+                }
+            }
+            ARRIVED => {
+                for arrival in value.array("page.arrived")? {
+                    let at = "page.arrived";
+                    let mut items = arrival.array_of(3, at)?.into_iter();
+                    let mut next = || items.next().unwrap_or(ciborium::Value::Null);
+                    let (kind, record, state) = (next(), next(), next());
+                    let code = kind.uint(at)?;
+                    let kind = RecordKind::from_code(code)
+                        .filter(|kind| kind.is_document())
+                        .ok_or_else(|| DecodeError::new(at, format!("no document kind {code}")))?;
+                    page.arrived.push(Arrival {
+                        kind,
+                        record: record.uuid(at)?,
+                        state: read_state(kind, state, at)?,
+                    });
+                }
+            }
+            LEFT => {
+                for id in value.array("page.left")? {
+                    page.left.push(id.uuid("page.left")?);
+                }
+            }
+            _ => {} // A later minor version's field: ignored.
+        }
+    }
+    Ok(page)
+}
