@@ -1,12 +1,15 @@
 //! Who may read and write which records: device roles and record scopes.
 
-use crate::ids::FacilityId;
+use crate::doc::Doc;
+use crate::ids::{FacilityId, PersonId};
 use crate::op::RecordKind;
 use crate::questionnaire::meta;
-use crate::schema::registration;
+use crate::records::DocFields;
+use crate::schema::{person, registration, response};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use uuid::Uuid;
 
 /// The role of an enrolled device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +71,11 @@ impl Scope {
         }
     }
 
+    /// The scope of a facility's records, or programme staff's when there is no facility.
+    pub fn of_facility(facility: Option<FacilityId>) -> Self {
+        facility.map_or(Self::Staff, Self::Facility)
+    }
+
     /// Reads the stored form written by [`Scope::to_key`].
     pub fn from_key(key: &str) -> Option<Self> {
         match key {
@@ -75,6 +83,34 @@ impl Scope {
             "staff" => Some(Self::Staff),
             id => id.parse().ok().map(Self::Facility),
         }
+    }
+}
+
+/// Where a document belongs, as far as its own fields tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// In this scope.
+    In(Scope),
+    /// With this person: a registration belongs where its person does.
+    WithPerson(PersonId),
+}
+
+/// The one scope rule, used by the phone and the server alike: a facility is its own scope; a
+/// person and a response belong to their facility (programme staff's when none); events and
+/// questionnaires are public; a registration follows its person. (Scans and annulments follow
+/// their registration, which the store that holds it knows.)
+pub fn placement(kind: RecordKind, id: Uuid, doc: &Doc) -> Placement {
+    let facility = |field| Scope::of_facility(doc.id(field).map(FacilityId));
+    match kind {
+        RecordKind::Facility => Placement::In(Scope::Facility(FacilityId(id))),
+        RecordKind::Person => Placement::In(facility(person::FACILITY_ID)),
+        RecordKind::Response => Placement::In(facility(response::FACILITY)),
+        RecordKind::Event | RecordKind::Questionnaire => Placement::In(Scope::Public),
+        RecordKind::Registration | RecordKind::Scan | RecordKind::Annulment => doc
+            .id(registration::PERSON_ID)
+            .map_or(Placement::In(Scope::Staff), |person| {
+                Placement::WithPerson(PersonId(person))
+            }),
     }
 }
 
@@ -187,7 +223,11 @@ mod tests {
         for p in [trainer, enterprise, office] {
             assert!(p.may_write_field(RecordKind::Response, meta::FACILITY, true));
             assert!(!p.may_write_field(RecordKind::Response, meta::FACILITY, false));
-            assert!(!p.may_write_field(RecordKind::Registration, registration::EVENT_ID.name, false));
+            assert!(!p.may_write_field(
+                RecordKind::Registration,
+                registration::EVENT_ID.name,
+                false
+            ));
             assert!(p.may_write_field(RecordKind::Response, "knows_cp", false));
         }
         let (person, revoked) = (registration::PERSON_ID.name, registration::REVOKED.name);

@@ -312,16 +312,16 @@ mod tests {
         assert_eq!(merged, two);
         let rebuilt = Doc::from_versions(
             merged.clock().clone(),
-            merged
-                .versions()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            merged.versions().map(|(k, v)| (k.to_string(), v)).collect(),
         );
         assert_eq!(rebuilt, merged);
         let stored = merged.to_bytes(RecordKind::Response);
         let back = Doc::from_bytes(RecordKind::Response, &stored).expect("reads");
         assert_eq!(back, merged);
-        assert_eq!(back.digest(RecordKind::Response), merged.digest(RecordKind::Response));
+        assert_eq!(
+            back.digest(RecordKind::Response),
+            merged.digest(RecordKind::Response)
+        );
         assert!(Doc::from_bytes(RecordKind::Response, &[1, 0xa0]).is_err());
     }
 

@@ -69,7 +69,9 @@ impl Replica {
                     .entry(op.record)
                     .or_insert_with(|| publication.clone());
             }
-            Change::Fields(_) => apply_fields(self.docs.entry((op.kind, op.record)).or_default(), op),
+            Change::Fields(_) => {
+                apply_fields(self.docs.entry((op.kind, op.record)).or_default(), op)
+            }
         }
     }
 

@@ -71,7 +71,9 @@ impl RecordKind {
 
     /// The kind of a wire code.
     pub fn from_code(code: u64) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| u64::from(kind.code()) == code)
+        Self::ALL
+            .into_iter()
+            .find(|kind| u64::from(kind.code()) == code)
     }
 
     /// Whether records of this kind are field documents (as opposed to immutable facts).

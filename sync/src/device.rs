@@ -12,6 +12,7 @@ use crate::sync::{self, SyncReport, MAX_PUSH_BATCH};
 use sachhon_shared::authority::{Role, Scope};
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::op::ScanStatus;
+use sachhon_shared::schema::{person, registration};
 use sachhon_shared::wire::Enrolment;
 use sachhon_shared::{
     ActorId, DeviceId, EventId, FacilityId, PersonId, QuestionnaireId, RecordKind, RegistrationId,
@@ -392,7 +393,7 @@ async fn add_walk_in(
     person: NewPerson<'_>,
     scan: ScanMeta,
 ) -> Result<WalkIn> {
-    let scope = person.facility.map_or(Scope::Staff, Scope::Facility);
+    let scope = Scope::of_facility(person.facility);
     for kind in [
         RecordKind::Person,
         RecordKind::Registration,
@@ -412,9 +413,9 @@ async fn add_walk_in(
         RecordKind::Person,
         walk_in.person_id.0,
         vec![
-            ("name", json!(person.name.trim())),
-            ("facility_id", facility),
-            ("cp_staff", json!(person.cp_staff)),
+            (person::NAME.name, json!(person.name.trim())),
+            (person::FACILITY_ID.name, facility),
+            (person::CP_STAFF.name, json!(person.cp_staff)),
         ],
     )
     .await?;
@@ -422,8 +423,11 @@ async fn add_walk_in(
         RecordKind::Registration,
         walk_in.registration_id.0,
         vec![
-            ("event_id", json!(event.to_string())),
-            ("person_id", json!(walk_in.person_id.to_string())),
+            (registration::EVENT_ID.name, json!(event.to_string())),
+            (
+                registration::PERSON_ID.name,
+                json!(walk_in.person_id.to_string()),
+            ),
         ],
     )
     .await?;

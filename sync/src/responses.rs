@@ -10,11 +10,11 @@
 use crate::checkin::require_write;
 use crate::error::{Error, Result};
 use crate::store::{response_version, LocalTx, StoredResponse};
-use sachhon_shared::schema;
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
 use sachhon_shared::records::DocFields;
+use sachhon_shared::schema;
 use sachhon_shared::{FacilityId, Publication, QuestionnaireId, RecordKind, ResponseId};
 use serde::Serialize;
 use serde_json::json;

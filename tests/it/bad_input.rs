@@ -180,7 +180,11 @@ async fn bad_pushes_are_refused_and_change_nothing(backend: Backend) -> anyhow::
     // invalid values are refused op by op (tests/it/hardening.rs).
     let mut bad = ops.clone();
     if let sachhon_shared::Change::Fields(edit) = &mut bad[0].change {
-        let cp_staff = edit.fields.iter().find(|(name, _)| name == "cp_staff").cloned();
+        let cp_staff = edit
+            .fields
+            .iter()
+            .find(|(name, _)| name == "cp_staff")
+            .cloned();
         edit.fields.extend(cp_staff);
     }
     let (status, problem) = raw

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use maud::{html, Markup, DOCTYPE};
+use sachhon_shared::schema::registration;
 use sachhon_shared::ticket::{issue, Ticket};
 use sachhon_shared::{EventId, PersonId, RecordKind, RegistrationId, ScanId};
 use serde::Deserialize;
@@ -69,9 +70,9 @@ pub async fn register(
                     kind: RecordKind::Registration,
                     id: id.0,
                     fields: vec![
-                        ("event_id".into(), json!(event)),
-                        ("person_id".into(), json!(input.person_id)),
-                        ("revoked".into(), json!(false)),
+                        (registration::EVENT_ID.name.into(), json!(event)),
+                        (registration::PERSON_ID.name.into(), json!(input.person_id)),
+                        (registration::REVOKED.name.into(), json!(false)),
                     ],
                 }])
                 .await?;
@@ -179,9 +180,9 @@ pub async fn revoke(
             kind: RecordKind::Registration,
             id: id.0,
             fields: vec![
-                ("revoked".into(), json!(true)),
+                (registration::REVOKED.name.into(), json!(true)),
                 (
-                    "revoked_at".into(),
+                    registration::REVOKED_AT.name.into(),
                     json!(crate::time::rfc3339(time::OffsetDateTime::now_utc())),
                 ),
             ],

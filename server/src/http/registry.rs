@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::schema::EVENT_KINDS;
+use sachhon_shared::schema::{event, facility, person, Field};
 use sachhon_shared::{EventId, FacilityId, PersonId, RecordKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,15 +23,16 @@ fn created(id: Uuid) -> Created {
     (StatusCode::CREATED, axum::Json(json!({ "id": id })))
 }
 
-fn required_text(field: &str, value: &str) -> Result<FieldValue, ApiError> {
+/// A required text field's write: the value trimmed, refused when empty.
+fn text_field(field: Field, value: &str) -> Result<(String, FieldValue), ApiError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ApiError::invalid(
-            field,
-            format!("{field} must not be empty"),
+            field.name,
+            format!("{} must not be empty", field.name),
         ));
     }
-    Ok(json!(trimmed))
+    Ok((field.name.into(), json!(trimmed)))
 }
 
 /// A facility as the API takes it.
@@ -56,17 +58,11 @@ pub struct FacilityInput {
 impl FacilityInput {
     fn fields(&self) -> Result<Vec<(String, FieldValue)>, ApiError> {
         Ok(vec![
-            ("name".into(), required_text("name", &self.name)?),
-            (
-                "tax_code".into(),
-                required_text("tax_code", &self.tax_code)?,
-            ),
-            (
-                "district".into(),
-                required_text("district", &self.district)?,
-            ),
-            ("sector".into(), required_text("sector", &self.sector)?),
-            ("cp_potential".into(), json!(self.cp_potential)),
+            text_field(facility::NAME, &self.name)?,
+            text_field(facility::TAX_CODE, &self.tax_code)?,
+            text_field(facility::DISTRICT, &self.district)?,
+            text_field(facility::SECTOR, &self.sector)?,
+            (facility::CP_POTENTIAL.name.into(), json!(self.cp_potential)),
         ])
     }
 }
@@ -240,14 +236,14 @@ pub async fn create_person(
     _: Admin,
     Json(input): Json<PersonInput>,
 ) -> Result<Created, ApiError> {
-    let name = required_text("name", &input.name)?;
+    let name = text_field(person::NAME, &input.name)?;
     super::registry::ensure_facility(&*state.store, input.facility_id).await?;
     let id = PersonId::new();
     let fields = vec![
-        ("name".to_string(), name),
-        ("facility_id".to_string(), json!(input.facility_id)),
-        ("cp_staff".to_string(), json!(input.cp_staff)),
-        ("phone".to_string(), json!(input.phone)),
+        name,
+        (person::FACILITY_ID.name.into(), json!(input.facility_id)),
+        (person::CP_STAFF.name.into(), json!(input.cp_staff)),
+        (person::PHONE.name.into(), json!(input.phone)),
     ];
     write(&*state.store, RecordKind::Person, id.0, fields).await?;
     Ok(created(id.0))
@@ -286,7 +282,7 @@ pub async fn create_event(
     _: Admin,
     Json(input): Json<EventInput>,
 ) -> Result<Created, ApiError> {
-    let title = required_text("title", &input.title)?;
+    let title = text_field(event::TITLE, &input.title)?;
     if !EVENT_KINDS.contains(&input.kind.as_str()) {
         return Err(ApiError::invalid(
             "kind",
@@ -295,16 +291,16 @@ pub async fn create_event(
     }
     let starts_at = sachhon_shared::timestamp::parse_time(&input.starts_at)
         .map_err(|e| ApiError::invalid("starts_at", e.to_string()))?;
-    let district = required_text("district", &input.district)?;
+    let district = text_field(event::DISTRICT, &input.district)?;
     let id = EventId::new();
     let fields = vec![
-        ("title".to_string(), title),
-        ("kind".to_string(), json!(input.kind)),
+        title,
+        (event::KIND.name.into(), json!(input.kind)),
         (
-            "starts_at".to_string(),
+            event::STARTS_AT.name.into(),
             json!(crate::time::rfc3339(starts_at)),
         ),
-        ("district".to_string(), district),
+        district,
     ];
     write(&*state.store, RecordKind::Event, id.0, fields).await?;
     Ok(created(id.0))

@@ -8,13 +8,12 @@ use super::dialect::Dialect;
 use super::responses::{check_response_op, insert_publication};
 use super::rows::Value;
 use super::{StoreError, StoreResult};
-use sachhon_shared::schema;
-use sachhon_shared::authority::{Principal, Scope};
+use sachhon_shared::authority::{placement, Placement, Principal, Scope};
 use sachhon_shared::doc::Doc;
 use sachhon_shared::records::DocFields;
-use sachhon_shared::schema::{person, registration};
 use sachhon_shared::replica::apply_fields;
-use sachhon_shared::{Annulment, Change, FacilityId, Op, RecordKind, ScanFact};
+use sachhon_shared::schema::registration;
+use sachhon_shared::{Annulment, Change, Op, RecordKind, ScanFact};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
@@ -183,13 +182,18 @@ async fn refuse_fields(
             (registration::EVENT_ID, RecordKind::Event),
             (registration::PERSON_ID, RecordKind::Person),
         ] {
-            let Some(id) = op.value_of(field).and_then(|v| v.as_str()?.parse::<Uuid>().ok())
+            let Some(id) = op
+                .value_of(field)
+                .and_then(|v| v.as_str()?.parse::<Uuid>().ok())
             else {
                 continue;
             };
             let found = peek_doc(conn, context, id).await?;
             if !matches!(found, Some((k, _, _)) if k == kind) {
-                return Ok(Some(Applied::refused(field.name, format!("no {kind} {id}"))));
+                return Ok(Some(Applied::refused(
+                    field.name,
+                    format!("no {kind} {id}"),
+                )));
             }
         }
     }
@@ -402,21 +406,9 @@ async fn doc_scope(
     id: Uuid,
     doc: &Doc,
 ) -> StoreResult<Scope> {
-    Ok(match kind {
-        RecordKind::Facility => Scope::Facility(FacilityId(id)),
-        RecordKind::Person => doc.id(person::FACILITY_ID).map_or(Scope::Staff, |facility| {
-            Scope::Facility(FacilityId(facility))
-        }),
-        RecordKind::Event | RecordKind::Questionnaire => Scope::Public,
-        RecordKind::Response => doc.id(schema::response::FACILITY).map_or(Scope::Staff, |facility| {
-            Scope::Facility(FacilityId(facility))
-        }),
-        RecordKind::Registration | RecordKind::Scan | RecordKind::Annulment => {
-            match doc.id(registration::PERSON_ID) {
-                Some(person) => scope_of(conn, context, person).await?,
-                None => Scope::Staff,
-            }
-        }
+    Ok(match placement(kind, id, doc) {
+        Placement::In(scope) => scope,
+        Placement::WithPerson(person) => scope_of(conn, context, person.0).await?,
     })
 }
 

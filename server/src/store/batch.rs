@@ -278,11 +278,10 @@ async fn append_to_feed(
     let author = entries[0].0.actor;
     let (actors, encoded) = encode_ops(author, entries.iter().map(|(op, _)| *op));
     context.dialect.lock_feed(conn).await?;
-    let batch: i64 =
-        sqlx::query_scalar("INSERT INTO op_batches (actors) VALUES ($1) RETURNING id")
-            .bind(actors.to_bytes())
-            .fetch_one(&mut *conn)
-            .await?;
+    let batch: i64 = sqlx::query_scalar("INSERT INTO op_batches (actors) VALUES ($1) RETURNING id")
+        .bind(actors.to_bytes())
+        .fetch_one(&mut *conn)
+        .await?;
     let rows = entries
         .iter()
         .zip(encoded)
@@ -345,12 +344,10 @@ async fn project(
         .iter()
         .map(|(id, (_, _, doc))| {
             let mut row = vec![Value::from(id.to_string())];
-            row.extend(
-                kind.fields().iter().map(|field| match field.ty {
-                    FieldType::Bool => Value::from(i64::from(doc.flag(*field))),
-                    _ => Value::from(doc.text(*field)),
-                }),
-            );
+            row.extend(kind.fields().iter().map(|field| match field.ty {
+                FieldType::Bool => Value::from(i64::from(doc.flag(*field))),
+                _ => Value::from(doc.text(*field)),
+            }));
             row
         })
         .collect();

@@ -164,9 +164,9 @@ impl Writer {
 
 /// A float that holds a whole number that fits an i64, as that integer.
 pub fn whole(f: f64) -> Option<i64> {
-    // i64::MAX as f64 rounds up to 2^63, which does not fit; stay strictly below it.
-    (f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18)
-        .then_some(f as i64)
+    // -2^63 and 2^63 are exact as floats; i64 holds the first, not the second.
+    let bound = -(i64::MIN as f64);
+    (f.fract() == 0.0 && (-bound..bound).contains(&f)).then_some(f as i64)
 }
 
 /// Reading decoded items, with the path of what is read for errors.
@@ -297,7 +297,17 @@ mod tests {
 
     #[test]
     fn heads_are_shortest_and_read_back() {
-        for n in [0u64, 23, 24, 255, 256, 65_535, 65_536, u32::MAX as u64, u64::MAX] {
+        for n in [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let bytes = Writer::encoded(|w| w.uint(n));
             assert_eq!(read_item(&bytes).expect("reads").uint("n"), Ok(n));
         }

@@ -127,9 +127,7 @@ pub fn encode_op(actors: &mut ActorTable, op: &Op) -> Vec<u8> {
                     .map(|(name, value)| {
                         (
                             Writer::encoded(|w| write_key(w, op.kind, name)),
-                            Writer::encoded(|w| {
-                                write_value(w, field_type(op.kind, name), value)
-                            }),
+                            Writer::encoded(|w| write_value(w, field_type(op.kind, name), value)),
                         )
                     })
                     .collect();
@@ -191,7 +189,10 @@ pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeEr
         .map_err(|_| DecodeError::new(at, "expected 4 items"))?;
     let seq = seq.uint(&format!("{at}.seq"))?;
     if seq == 0 {
-        return Err(DecodeError::new(format!("{at}.seq"), "sequence numbers start at 1"));
+        return Err(DecodeError::new(
+            format!("{at}.seq"),
+            "sequence numbers start at 1",
+        ));
     }
     let code = kind.uint(&format!("{at}.kind"))?;
     let kind = RecordKind::from_code(code)
@@ -225,7 +226,8 @@ pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeEr
                 .into_iter()
                 .map(|(key, value)| {
                     let name = read_key(kind, key, &at)?;
-                    let value = read_value(value, field_type(kind, &name), &format!("{at}.{name}"))?;
+                    let value =
+                        read_value(value, field_type(kind, &name), &format!("{at}.{name}"))?;
                     Ok((name, value))
                 })
                 .collect::<Result<_, DecodeError>>()?;
@@ -243,10 +245,9 @@ pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeEr
 
 fn read_scan(item: Item, at: &str) -> Result<ScanFact, DecodeError> {
     let items = item.array_of(7, at)?;
-    let [event, registration, person, operator, scanned_at_ms, status, walk_in]: [Item; 7] =
-        items
-            .try_into()
-            .map_err(|_| DecodeError::new(at, "expected 7 items"))?;
+    let [event, registration, person, operator, scanned_at_ms, status, walk_in]: [Item; 7] = items
+        .try_into()
+        .map_err(|_| DecodeError::new(at, "expected 7 items"))?;
     Ok(ScanFact {
         event: event.uuid(at)?.into(),
         registration: registration.uuid(at)?.into(),

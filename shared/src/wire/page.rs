@@ -90,7 +90,8 @@ impl PageBuilder {
     /// The page's bytes.
     pub fn finish(self, next: &str, more: bool, ticket_keys: &[TicketKey]) -> Vec<u8> {
         Writer::encoded(|w| {
-            let optional = usize::from(!self.arrived.is_empty()) + usize::from(!self.left.is_empty());
+            let optional =
+                usize::from(!self.arrived.is_empty()) + usize::from(!self.left.is_empty());
             w.map(4 + optional);
             w.uint(SEGMENTS);
             w.array(self.segments.len());

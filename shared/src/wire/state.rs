@@ -86,8 +86,11 @@ pub fn read_state(kind: RecordKind, item: Item, at: &str) -> Result<Doc, DecodeE
 pub fn doc_digest(kind: RecordKind, doc: &Doc) -> [u8; 32] {
     let bytes = Writer::encoded(|w| {
         w.array(2);
-        let mut clock: Vec<(ActorId, u64)> =
-            doc.clock().iter().map(|dot| (*dot.actor, dot.counter)).collect();
+        let mut clock: Vec<(ActorId, u64)> = doc
+            .clock()
+            .iter()
+            .map(|dot| (*dot.actor, dot.counter))
+            .collect();
         clock.sort_unstable();
         w.map(clock.len());
         for (actor, seq) in clock {

@@ -66,7 +66,10 @@ pub(super) async fn save_doc(
     .execute(&mut *conn)
     .await?;
     if kind == RecordKind::Registration {
-        if let (Some(event), Some(person)) = (doc.id(registration::EVENT_ID), doc.id(registration::PERSON_ID)) {
+        if let (Some(event), Some(person)) = (
+            doc.id(registration::EVENT_ID),
+            doc.id(registration::PERSON_ID),
+        ) {
             sqlx::query(
                 "INSERT INTO registrations (id, event_id, person_id, revoked) VALUES (?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET event_id = excluded.event_id, \

@@ -6,10 +6,9 @@ use super::enrolment::{read_enrolled, Enrolled};
 use super::facts::{self, KnownRegistration, KnownScan, Origin};
 use super::{questionnaires, to_i64, Store, BEGIN_WRITE};
 use crate::error::{Error, Result};
-use sachhon_shared::authority::{Principal, Scope};
+use sachhon_shared::authority::{placement, Placement, Principal, Scope};
 use sachhon_shared::doc::FieldValue;
-use sachhon_shared::records::{self, DocFields};
-use sachhon_shared::schema::person;
+use sachhon_shared::records;
 use sachhon_shared::ticket::TicketKey;
 use sachhon_shared::wire;
 use sachhon_shared::{
@@ -138,9 +137,12 @@ impl LocalTx {
             return Ok(Scope::Staff);
         };
         let doc = load_doc(&mut self.tx, RecordKind::Person, person.0).await?;
-        Ok(doc
-            .and_then(|doc| doc.id(person::FACILITY_ID))
-            .map_or(Scope::Staff, |id| Scope::Facility(id.into())))
+        Ok(
+            match doc.map(|doc| placement(RecordKind::Person, person.0, &doc)) {
+                Some(Placement::In(scope)) => scope,
+                _ => Scope::Staff,
+            },
+        )
     }
 
     async fn enqueue(&mut self, kind: RecordKind, record: Uuid, change: Change) -> Result<()> {

@@ -133,12 +133,11 @@ pub(crate) async fn rejections_of(
     conn: &mut SqliteConnection,
     record: Uuid,
 ) -> Result<Vec<RejectedOp>> {
-    let rows = sqlx::query(
-        "SELECT seq, field, message FROM rejections WHERE record_id = ? ORDER BY seq",
-    )
-    .bind(record.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows =
+        sqlx::query("SELECT seq, field, message FROM rejections WHERE record_id = ? ORDER BY seq")
+            .bind(record.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
         .map(|row| {
             let seq: i64 = row.try_get("seq")?;

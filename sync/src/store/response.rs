@@ -5,9 +5,9 @@ use super::docs::load_doc;
 use super::{questionnaires, Store};
 use crate::error::Result;
 use crate::responses::RejectedOp;
-use sachhon_shared::schema;
 use sachhon_shared::questionnaire::meta;
 use sachhon_shared::records::DocFields;
+use sachhon_shared::schema;
 use sachhon_shared::{Doc, Publication, QuestionnaireId, RecordKind, ResponseId};
 
 impl Store {

@@ -9,8 +9,8 @@ use sachhon_shared::op::ScanStatus;
 use sachhon_shared::replica::Replica;
 use sachhon_shared::ticket::{issue, Ticket, TicketKey};
 use sachhon_shared::{
-    ActorId, Annulment, Change, EventId, FacilityId, Op, PersonId, RecordKind,
-    RegistrationId, ScanFact, ScanId,
+    ActorId, Annulment, Change, EventId, FacilityId, Op, PersonId, RecordKind, RegistrationId,
+    ScanFact, ScanId,
 };
 use serde_json::json;
 use std::path::Path;

@@ -218,11 +218,7 @@ async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     let mut inner = lock(&inner);
     inner.pushes += 1;
     inner.device_times.push(device_time(&headers));
-    if inner
-        .knobs
-        .max_ops
-        .is_some_and(|max| ops.len() > max)
-    {
+    if inner.knobs.max_ops.is_some_and(|max| ops.len() > max) {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, "too many ops", None);
     }
     let last = inner.last.get(&actor).copied().unwrap_or(0);

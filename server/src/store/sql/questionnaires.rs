@@ -86,8 +86,11 @@ impl QuestionnaireStore for SqlStore {
             .map(|row| {
                 Ok(ResponseRow {
                     id: parse(&row.try_get::<String, _>("id")?)?,
-                    doc: Doc::from_bytes(RecordKind::Response, &row.try_get::<Vec<u8>, _>("state")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    doc: Doc::from_bytes(
+                        RecordKind::Response,
+                        &row.try_get::<Vec<u8>, _>("state")?,
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     facility_name: row.try_get("name")?,
                     district: row.try_get("district")?,
                 })
