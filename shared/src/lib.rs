@@ -20,6 +20,7 @@ pub mod sequence;
 pub mod text;
 pub mod ticket;
 pub mod timestamp;
+pub mod vectors;
 pub mod wire;
 
 pub use doc::{Doc, Edit};

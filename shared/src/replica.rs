@@ -25,6 +25,7 @@ pub struct Replica {
     annulments: BTreeMap<Uuid, Annulment>,
     publications: BTreeMap<Uuid, Publication>,
     applied: HashMap<ActorId, u64>,
+    rejected: Vec<(ActorId, u64, String)>,
 }
 
 impl Replica {
@@ -34,12 +35,18 @@ impl Replica {
     }
 
     /// Receives a batch of one actor's ops as the server does: replays change nothing, a gap
-    /// is refused whole.
+    /// is refused whole, an op with an invalid value is acknowledged but not applied (see
+    /// [`Replica::rejections`]).
     pub fn receive(&mut self, actor: ActorId, ops: &[Op]) -> Result<u64, Gap> {
         let last = self.applied.get(&actor).copied().unwrap_or(0);
         let plan = plan_push(last, ops)?;
         for op in plan.new {
-            self.apply(op);
+            match op.check_values() {
+                Ok(()) => self.apply(op),
+                Err(error) => self
+                    .rejected
+                    .push((op.actor, op.seq, error.field().to_string())),
+            }
         }
         self.applied.insert(actor, plan.acked_through);
         Ok(plan.acked_through)
@@ -112,6 +119,42 @@ impl Replica {
             record,
             change,
         }
+    }
+
+    /// The ops refused one by one so far: actor, seq and the field at fault.
+    pub fn rejections(&self) -> &[(ActorId, u64, String)] {
+        &self.rejected
+    }
+
+    /// The merged view of every record, in (kind, id) order: a document's fields with their
+    /// concurrent values, a fact as its JSON.
+    pub fn view(&self) -> Vec<serde_json::Value> {
+        let record = |kind: RecordKind, id: &Uuid, body: (&str, serde_json::Value)| serde_json::json!({"kind": kind.as_str(), "id": id.to_string(), body.0: body.1});
+        let mut view: Vec<((RecordKind, Uuid), serde_json::Value)> = Vec::new();
+        for ((kind, id), doc) in &self.docs {
+            let fields = serde_json::to_value(doc.fields()).unwrap_or_default();
+            view.push(((*kind, *id), record(*kind, id, ("fields", fields))));
+        }
+        let fact =
+            |value: serde_json::Result<serde_json::Value>| ("fact", value.unwrap_or_default());
+        for (id, scan) in &self.scans {
+            let body = fact(serde_json::to_value(scan));
+            view.push(((RecordKind::Scan, *id), record(RecordKind::Scan, id, body)));
+        }
+        for (id, annulment) in &self.annulments {
+            let body = fact(serde_json::to_value(annulment));
+            view.push((
+                (RecordKind::Annulment, *id),
+                record(RecordKind::Annulment, id, body),
+            ));
+        }
+        for (id, publication) in &self.publications {
+            let body = fact(serde_json::to_value(publication));
+            let kind = RecordKind::Questionnaire;
+            view.push(((kind, *id), record(kind, id, body)));
+        }
+        view.sort_by(|a, b| a.0.cmp(&b.0));
+        view.into_iter().map(|(_, value)| value).collect()
     }
 
     /// The number of scan facts held.

@@ -15,6 +15,7 @@ mod progress;
 mod questionnaires;
 mod store;
 mod sync;
+mod vectors;
 mod web;
 
 /// Declares one `#[tokio::test]` per backend for an `async fn story(Backend)`.

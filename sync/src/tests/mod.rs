@@ -8,6 +8,7 @@ mod migration;
 mod offline;
 mod online;
 mod questionnaires;
+mod vectors;
 
 use crate::{Device, Enrolment, Options};
 use ed25519_dalek::SigningKey;
