@@ -164,8 +164,7 @@ impl RawDevice {
 
     /// Pushes ops as CBOR; returns the status and the JSON answer.
     pub async fn push(&self, ops: &[Op]) -> anyhow::Result<(StatusCode, Value)> {
-        let body = to_cbor(&PushRequest { ops: ops.to_vec() });
-        self.push_bytes(body, CBOR_MEDIA_TYPE).await
+        self.push_bytes(push_body(ops), CBOR_MEDIA_TYPE).await
     }
 
     /// Pushes any body with any content type.
@@ -186,6 +185,12 @@ impl RawDevice {
         let json = serde_json::from_slice(&response.bytes().await?).unwrap_or(Value::Null);
         Ok((status, json))
     }
+}
+
+/// The body of a push of `ops` (of media type [`CBOR_MEDIA_TYPE`]), as [`RawDevice::push`]
+/// sends it, for tests that send it some other way (compressed, cut short, …).
+pub fn push_body(ops: &[Op]) -> Vec<u8> {
+    to_cbor(&PushRequest { ops: ops.to_vec() })
 }
 
 /// A walk-in as a phone makes it, under `actor` from sequence number `seq`: a person (no
