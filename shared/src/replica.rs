@@ -153,7 +153,7 @@ impl Replica {
             let kind = RecordKind::Questionnaire;
             view.push(((kind, *id), record(kind, id, body)));
         }
-        view.sort_by(|a, b| a.0.cmp(&b.0));
+        view.sort_by_key(|(key, _)| *key);
         view.into_iter().map(|(_, value)| value).collect()
     }
 

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use sachhon_shared::op::{RecordKind, ScanFact, ScanStatus};
 use sachhon_shared::replica::Replica;
+use sachhon_shared::wire::{decode_push, encode_push};
 use sachhon_shared::{ActorId, EventId, Op, PersonId, RegistrationId};
 use serde_json::json;
 use uuid::Uuid;
@@ -50,13 +51,18 @@ fn work(steps: &[Step]) -> (Vec<ActorId>, Vec<Vec<Op>>, Vec<Replica>) {
                 value,
             } => {
                 let seq = logs[actor].len() as u64 + 1;
-                let field = ["name", "cp_staff"][field].to_string();
+                // Valid values only: an invalid one is rejected by receivers (not by its writer).
+                let (field, value) = match field {
+                    0 => ("name", json!(format!("Tên {value}"))),
+                    _ => ("cp_staff", json!(value % 2 == 0)),
+                };
+                let field = field.to_string();
                 let op = replicas[actor].write(
                     actors[actor],
                     seq,
                     RecordKind::Person,
                     records[record],
-                    vec![(field, json!(value))],
+                    vec![(field, value)],
                 );
                 logs[actor].push(op);
             }
@@ -67,7 +73,7 @@ fn work(steps: &[Step]) -> (Vec<ActorId>, Vec<Vec<Op>>, Vec<Replica>) {
                     registration: RegistrationId::new(),
                     person: Some(PersonId(records[person])),
                     operator: None,
-                    scanned_at_ms: seq as i64,
+                    scanned_at_ms: 1_764_400_000_000 + seq as i64,
                     status: ScanStatus::Ok,
                     walk_in: false,
                 };
@@ -86,13 +92,20 @@ fn work(steps: &[Step]) -> (Vec<ActorId>, Vec<Vec<Op>>, Vec<Replica>) {
     (actors, logs, replicas)
 }
 
-/// Delivers batches in the given shuffled order, each batch `copies` times; a batch refused for
-/// a gap goes to the back of the queue, as a device resends after a 409.
+/// Delivers batches in the given shuffled order, each batch `copies` times and through the
+/// wire (encoded as a v2 push body and decoded); a batch refused for a gap goes to the back of
+/// the queue, as a device resends after a 409.
 fn deliver(replica: &mut Replica, actors: &[ActorId], batches: Vec<(usize, Vec<Op>)>) {
     let mut queue: std::collections::VecDeque<_> = batches.into();
     let mut refusals_in_a_row = 0;
     while let Some((actor, batch)) = queue.pop_front() {
-        match replica.receive(actors[actor], &batch) {
+        let (author, sent) = decode_push(&encode_push(actors[actor], &batch)).expect("decodes");
+        assert_eq!(
+            (author, &sent),
+            (actors[actor], &batch),
+            "the wire keeps every op"
+        );
+        match replica.receive(author, &sent) {
             Ok(_) => refusals_in_a_row = 0,
             Err(_) => {
                 queue.push_back((actor, batch));

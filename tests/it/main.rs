@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod checkin;
+mod compression;
 mod crash;
 mod devices;
 mod hardening;

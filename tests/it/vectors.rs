@@ -64,13 +64,18 @@ async fn the_server_gives_every_vector_its_outcome_and_state_hash(
                 .unwrap_or(ActorId(uuid::Uuid::from_u128(
                     0x0193_0000_0000_7000_8000_0000_0000_00a1,
                 )));
-            if !tokens.contains_key(&author) {
-                tokens.insert(author, enrol_as(&server, author).await?);
-            }
+            let token = match tokens.get(&author) {
+                Some(token) => token.clone(),
+                None => {
+                    let token = enrol_as(&server, author).await?;
+                    tokens.insert(author, token.clone());
+                    token
+                }
+            };
             let before = server.admin().state_hash().await?;
             let response = http
                 .post(format!("{}/api/v1/sync/push", server.url))
-                .bearer_auth(&tokens[&author])
+                .bearer_auth(&token)
                 .header("content-type", CBOR_MEDIA_TYPE)
                 .body(body)
                 .send()

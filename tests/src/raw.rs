@@ -162,9 +162,7 @@ impl RawDevice {
     /// Pushes ops (all of one actor, this device's or, to forge, another's) as a v2 batch;
     /// returns the status and the JSON answer.
     pub async fn push(&self, ops: &[Op]) -> anyhow::Result<(StatusCode, Value)> {
-        let author = ops.first().map_or(self.actor, |op| op.actor);
-        let body = encode_push(author, ops);
-        self.push_bytes(body, CBOR_MEDIA_TYPE).await
+        self.push_bytes(push_body(ops), CBOR_MEDIA_TYPE).await
     }
 
     /// Pushes any body with any content type.
@@ -185,6 +183,13 @@ impl RawDevice {
         let json = serde_json::from_slice(&response.bytes().await?).unwrap_or(Value::Null);
         Ok((status, json))
     }
+}
+
+/// The body of a push of `ops` (of media type [`CBOR_MEDIA_TYPE`]), as [`RawDevice::push`]
+/// sends it, for tests that send it some other way (compressed, cut short, …).
+pub fn push_body(ops: &[Op]) -> Vec<u8> {
+    let author = ops.first().map_or_else(ActorId::new, |op| op.actor);
+    encode_push(author, ops)
 }
 
 /// A walk-in as a phone makes it, under `actor` from sequence number `seq`: a person (no

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router listing every route, one cheap-to-clone state.
 
 mod checkin;
+mod coding;
 mod csv_import;
 mod devices;
 mod export;
@@ -19,11 +20,12 @@ pub use problem::ApiError;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::routing::{delete, get, post};
-use axum::Router;
+use axum::{middleware, Router};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -31,7 +33,8 @@ use tower_http::trace::TraceLayer;
 pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 /// Body limit of a facility import (CSV).
 pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
-/// Body limit of a sync push (a device sends at most this much per request).
+/// Body limit of a sync push (a device sends at most this much per request), decoded: a body
+/// sent in zstd or gzip is held to it once inflated.
 pub const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// How long a client may pause while sending a request body; a body that stalls longer is
@@ -68,9 +71,17 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/enroll", post(sync::enroll))
+        // Outermost first: refuse unknown content codings (415), decode zstd and gzip as the
+        // body is read, and the limit, which the handler's body extractor applies to the body
+        // it reads — the decoded one (see `coding`).
         .route(
             "/sync/push",
-            post(sync::push).layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT)),
+            post(sync::push).layer(
+                ServiceBuilder::new()
+                    .layer(middleware::from_fn(coding::known_coding_only))
+                    .layer(coding::decompression())
+                    .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT)),
+            ),
         )
         .route("/sync/pull", get(sync::pull))
         .route("/sync/state-hash", get(sync::state_hash))
@@ -125,7 +136,8 @@ pub fn app(state: AppState) -> Router {
             axum::routing::put(progress::update_task),
         )
         .route("/openapi.json", get(openapi::document))
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(coding::compression());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::web::routes())

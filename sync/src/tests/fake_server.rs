@@ -1,7 +1,9 @@
 //! A small in-process sync server that follows the protocol's rules with the shared
 //! [`Replica`], plus knobs to misbehave: lose acknowledgements, refuse large bodies, answer
 //! replays with a gap, refuse answers one by one. It hands out a ticket key ring, publishes
-//! questionnaires under its own actor and records the device times it is told.
+//! questionnaires under its own actor and records the device times it is told. Like the real
+//! server, it reads zstd push bodies and answers pulls in zstd to clients that accept it, and
+//! it records the content codings used.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -47,6 +49,10 @@ struct Inner {
     pushes: u32,
     /// The device-time header of every push and pull, in order (`None` when missing).
     device_times: Vec<Option<i64>>,
+    /// The `Content-Encoding` of every push, in order (`None` when missing).
+    push_codings: Vec<Option<String>>,
+    /// The `Accept-Encoding` of every pull, in order (`None` when missing).
+    pull_accepts: Vec<Option<String>>,
     /// The server's own actor, for publications.
     server: ActorId,
 }
@@ -109,6 +115,16 @@ impl FakeServer {
     /// The device times reported by every push and pull so far.
     pub fn device_times(&self) -> Vec<Option<i64>> {
         lock(&self.inner).device_times.clone()
+    }
+
+    /// The `Content-Encoding` of every push so far (`None`: sent as it is).
+    pub fn push_codings(&self) -> Vec<Option<String>> {
+        lock(&self.inner).push_codings.clone()
+    }
+
+    /// The `Accept-Encoding` of every pull so far.
+    pub fn pull_accepts(&self) -> Vec<Option<String>> {
+        lock(&self.inner).pull_accepts.clone()
     }
 
     /// Changes the knobs.
@@ -189,6 +205,21 @@ fn device_time(headers: &HeaderMap) -> Option<i64> {
     headers.get(DEVICE_TIME_HEADER)?.to_str().ok()?.parse().ok()
 }
 
+fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    Some(headers.get(name)?.to_str().ok()?.to_string())
+}
+
+/// A push body decoded from its content coding (none or zstd), or why it is refused.
+fn decode_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, (StatusCode, &'static str)> {
+    match text_header(headers, header::CONTENT_ENCODING).as_deref() {
+        None | Some("identity") => Ok(body.to_vec()),
+        Some("zstd") => {
+            zstd::decode_all(body).map_err(|_| (StatusCode::BAD_REQUEST, "corrupt zstd body"))
+        }
+        Some(_) => Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "unknown content coding")),
+    }
+}
+
 async fn enroll(State(inner): State<Shared>, Json(request): Json<EnrollRequest>) -> Response {
     if request.token != "good" {
         return problem(StatusCode::UNAUTHORIZED, "unknown enrolment token", None);
@@ -208,6 +239,13 @@ async fn enroll(State(inner): State<Shared>, Json(request): Json<EnrollRequest>)
 async fn push(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(actor) = bearer(&headers) else {
         return problem(StatusCode::UNAUTHORIZED, "no token", None);
+    };
+    lock(&inner)
+        .push_codings
+        .push(text_header(&headers, header::CONTENT_ENCODING));
+    let body = match decode_body(&headers, &body) {
+        Ok(body) => body,
+        Err((status, detail)) => return problem(status, detail, None),
     };
     let Ok((author, ops)) = wire::decode_push(&body) else {
         return problem(StatusCode::BAD_REQUEST, "not a push", None);
@@ -309,6 +347,8 @@ async fn pull(
         .unwrap_or(100);
     let mut inner = lock(&inner);
     inner.device_times.push(device_time(&headers));
+    let accept = text_header(&headers, header::ACCEPT_ENCODING);
+    inner.pull_accepts.push(accept.clone());
     let mut page = PageBuilder::new();
     let (mut taken, mut next) = (0, after.min(inner.log.len()));
     while next < inner.log.len() && taken < limit {
@@ -322,5 +362,16 @@ async fn pull(
     }
     let more = next < inner.log.len();
     let body = page.finish(&next.to_string(), more, &inner.knobs.ticket_keys);
+    if accept.is_some_and(|accept| accept.split(',').any(|coding| coding.trim() == "zstd")) {
+        let compressed = zstd::bulk::compress(&body, 3).expect("compresses");
+        return (
+            [
+                (header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE),
+                (header::CONTENT_ENCODING, "zstd"),
+            ],
+            compressed,
+        )
+            .into_response();
+    }
     ([(header::CONTENT_TYPE, wire::CBOR_MEDIA_TYPE)], body).into_response()
 }

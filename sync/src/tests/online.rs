@@ -43,6 +43,36 @@ async fn two_phones_converge_through_the_server() {
 }
 
 #[tokio::test]
+async fn pushes_go_in_zstd_and_pulls_ask_for_compressed_answers() {
+    let server = FakeServer::start(Knobs::default()).await;
+    let (home_a, home_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let a = trainer(home_a.path(), &server.url, Options::default()).await;
+    let b = trainer(home_b.path(), &server.url, Options::default()).await;
+    a.simulate(EventId::new(), 40).await.expect("simulate");
+    assert_eq!(a.sync().await.expect("sync a"), report(120, 0));
+    // The fake server answers this pull in zstd: it arrives decoded.
+    assert_eq!(b.sync().await.expect("sync b"), report(0, 120));
+    assert_eq!(b.state_hash().await.expect("hash b"), server.state_hash());
+
+    let codings = server.push_codings();
+    assert!(!codings.is_empty());
+    assert!(
+        codings.iter().all(|c| c.as_deref() == Some("zstd")),
+        "{codings:?}"
+    );
+    for accept in server.pull_accepts() {
+        let accept = accept.unwrap_or_default();
+        assert!(
+            accept.contains("zstd") && accept.contains("gzip"),
+            "{accept}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn enrolment_over_http() {
     let server = FakeServer::start(Knobs::default()).await;
     let home = tempfile::tempdir().expect("home");
