@@ -1,24 +1,16 @@
 //! Writes the seed corpus under `fuzz/corpus/<target>/`:
 //! `cargo run --manifest-path fuzz/Cargo.toml --bin seed`.
 //!
-//! Push bodies are made the way a phone makes them (the walk-in of `tests/src/raw.rs`); ids
-//! are fixed so that the seeds only change when the encoding does.
+//! Push bodies are the test vectors' (`docs/sync-vectors/`); tickets and CSV files are made
+//! here, with fixed ids so that the seeds only change when an encoding does.
 
 use ed25519_dalek::SigningKey;
 use sachhon_shared::facility_csv;
-use sachhon_shared::op::{ScanFact, ScanStatus};
-use sachhon_shared::replica::Replica;
 use sachhon_shared::ticket::{issue, verify, Ticket, TicketKey, PREFIX};
-use sachhon_shared::wire::{to_cbor, PushRequest};
-use sachhon_shared::{
-    ActorId, Annulment, Change, EventId, Op, OpId, PersonId, RecordKind, RegistrationId, ScanId,
-};
-use serde_json::{json, Value};
+use sachhon_shared::vectors::Vector;
+use sachhon_shared::{EventId, RegistrationId};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
-
-/// The phone time of the walk-in (2025-11-29), as in `tests/src/raw.rs`.
-const SCANNED_AT_MS: i64 = 1_764_400_000_000;
 
 fn id(n: u128) -> Uuid {
     // Version 7 layout, so the ids look like the ones phones make.
@@ -30,96 +22,25 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
     println!("{} ({} bytes)", dir.join(name).display(), bytes.len());
 }
 
-/// A walk-in as a phone makes it: person, registration, scan (three ops from `seq`).
-fn walk_in(replica: &mut Replica, actor: ActorId, seq: u64, name: &str) -> Vec<Op> {
-    let (event, person, registration) = (EventId(id(1)), PersonId(id(2)), RegistrationId(id(3)));
-    let person_fields = vec![
-        ("name".into(), json!(name)),
-        ("facility_id".into(), Value::Null),
-        ("cp_staff".into(), json!(false)),
-    ];
-    let registration_fields = vec![
-        ("event_id".into(), json!(event.to_string())),
-        ("person_id".into(), json!(person.to_string())),
-    ];
-    let fact = ScanFact {
-        event,
-        registration,
-        person: Some(person),
-        operator: None,
-        scanned_at_ms: SCANNED_AT_MS,
-        status: ScanStatus::Ok,
-        walk_in: true,
-    };
-    let mut ops = vec![
-        replica.write(actor, seq, RecordKind::Person, person.0, person_fields),
-        replica.write(
-            actor,
-            seq + 1,
-            RecordKind::Registration,
-            registration.0,
-            registration_fields,
-        ),
-        replica.scan(actor, seq + 2, id(4), fact),
-    ];
-    for (n, op) in ops.iter_mut().enumerate() {
-        op.id = OpId(id(100 + seq as u128 + n as u128));
-    }
-    ops
-}
-
-/// Writes a push body whose ops all pass the server's checks.
-fn write_push(dir: &Path, name: &str, ops: Vec<Op>) {
-    for op in &ops {
-        op.check().expect("a seed op passes the checks");
-    }
-    write(dir, name, &to_cbor(&PushRequest { ops }));
-}
-
+/// The push bodies of the protocol's test vectors (`docs/sync-vectors/`), valid and not, one
+/// seed each: `VECTOR-N.cbor` for the vector's push N.
 fn push_bodies(dir: &Path) {
-    let actor = ActorId(id(50));
-    let mut replica = Replica::new();
-    let walk_in = walk_in(&mut replica, actor, 1, "Nguyễn Thị Hồng");
-    write(
-        dir,
-        "walk_in.cbor",
-        &to_cbor(&PushRequest {
-            ops: walk_in.clone(),
-        }),
-    );
-    write(
-        dir,
-        "empty.cbor",
-        &to_cbor(&PushRequest { ops: Vec::new() }),
-    );
-
-    let facility = replica.write(
-        actor,
-        4,
-        RecordKind::Facility,
-        id(5),
-        vec![
-            ("name".into(), json!("Công ty May Việt Tiến")),
-            ("tax_code".into(), json!("0301234567")),
-            ("district".into(), json!("Quận Bình Thạnh")),
-            ("sector".into(), json!("dệt may")),
-            ("cp_potential".into(), json!(true)),
-        ],
-    );
-    let annul = Op {
-        id: OpId(id(200)),
-        actor,
-        seq: 5,
-        kind: RecordKind::Annulment,
-        record: id(6),
-        change: Change::Annul(Annulment {
-            scan: ScanId(id(4)),
-            reason: Some("quét nhầm người".into()),
-        }),
-    };
-    let mut facility = facility;
-    facility.id = OpId(id(199));
-    write_push(dir, "facility_and_annulment.cbor", vec![facility, annul]);
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/sync-vectors");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&vectors)
+        .expect("the vectors folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a vector");
+        let vector: Vector = serde_json::from_str(&text).expect("a vector");
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        for (n, push) in vector.pushes.iter().enumerate() {
+            let name = format!("{}-{n}.cbor", stem.clone().unwrap_or_default());
+            write(dir, &name, &push.bytes().expect("hex"));
+        }
+    }
 }
 
 fn tickets(dir: &Path) {
