@@ -461,6 +461,68 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         },
     );
     all.push(("16-rejected-values", s.finish()));
+
+    let mut s = Scenario::new(
+        "A context entry with seq 0 (it names no op): malformed.",
+        true,
+    );
+    s.push_bytes(
+        hand_push(a, |w| {
+            w.array(4);
+            w.uint(1);
+            w.uint(2);
+            w.bytes(person.as_bytes());
+            w.array(2);
+            w.map(1);
+            w.uint(0);
+            w.uint(0);
+            w.map(1);
+            w.uint(0);
+            w.text("Lan");
+        }),
+        Outcome::Malformed,
+    );
+    all.push(("17-malformed-clock-entry-zero", s.finish()));
+
+    let scan_op = |w: &mut Writer, scanned_at_ms: i64, status: u64| {
+        w.array(4);
+        w.uint(1);
+        w.uint(5);
+        w.bytes(id(0x42).as_bytes());
+        w.array(7);
+        w.bytes(id(0x40).as_bytes());
+        w.bytes(id(0x41).as_bytes());
+        w.null();
+        w.text("");
+        w.int(scanned_at_ms);
+        w.uint(status);
+        w.bool(false);
+    };
+    let mut s = Scenario::new(
+        "A scan status other than 0 (ok) and 1 (duplicate): malformed.",
+        true,
+    );
+    s.push_bytes(
+        hand_push(a, |w| scan_op(w, 1_764_400_000_000, 2)),
+        Outcome::Malformed,
+    );
+    all.push(("18-malformed-scan-status", s.finish()));
+
+    let mut s = Scenario::new(
+        "A scan made at 1970-01-01 (a phone whose clock was never set), with an empty operator \
+         (allowed: the field is text or null): rejected for its time, before anything else.",
+        true,
+    );
+    s.push_bytes(
+        hand_push(a, |w| scan_op(w, 0, 0)),
+        Outcome::Rejected {
+            ops: vec![RejectedOp {
+                seq: 1,
+                field: "scanned_at_ms".into(),
+            }],
+        },
+    );
+    all.push(("19-rejected-scan-time", s.finish()));
     all
 }
 
@@ -496,5 +558,5 @@ fn every_vector_file_passes() {
             count += 1;
         }
     }
-    assert!(count >= 16, "{count} vectors");
+    assert!(count >= 19, "{count} vectors");
 }
