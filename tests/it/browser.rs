@@ -7,6 +7,9 @@
 //! Chromium must be installed (`.ci/run` installs it); without it the test fails, it does not
 //! skip.
 
+mod field_app;
+mod field_tickets;
+mod field_vectors;
 mod webdriver;
 
 use crate::web::{seed_programme, user_add, PASSWORD};

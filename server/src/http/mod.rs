@@ -1,5 +1,6 @@
 //! The HTTP layer: one router listing every route, one cheap-to-clone state.
 
+mod app;
 mod checkin;
 mod coding;
 mod csv_import;
@@ -140,6 +141,9 @@ pub fn app(state: AppState) -> Router {
         .layer(coding::compression());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/app", get(app::root))
+        .route("/app/", get(app::index))
+        .route("/app/{*path}", get(app::asset))
         .merge(crate::web::routes())
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })

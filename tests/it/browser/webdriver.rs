@@ -220,6 +220,13 @@ impl Session {
             .await
     }
 
+    /// Runs an asynchronous script in the page: its last argument is the callback that
+    /// returns the result (WebDriver "execute async script").
+    pub async fn execute_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
+        self.post("/execute/async", json!({"script": script, "args": args}))
+            .await
+    }
+
     /// Resizes the window (CSS pixels).
     pub async fn resize(&self, width: u32, height: u32) -> anyhow::Result<()> {
         self.post("/window/rect", json!({"width": width, "height": height}))
