@@ -3,7 +3,7 @@
 //! database-only ceiling on the same rows, and a correctness check of the attendance.
 
 use crate::ceiling;
-use crate::device::DeviceClient;
+use crate::device::{self, DeviceClient};
 use crate::machine::{CpuFigures, CpuSnapshot};
 use crate::pull::{self, millis};
 use crate::report::{
@@ -107,7 +107,7 @@ async fn against_server(config: &Config, server: &ServerProcess) -> anyhow::Resu
     let admin = AdminClient::new(&server.url, ADMIN_TOKEN);
     let setup = set_up(&admin, &server.url, config.devices).await?;
     let after_setup_mib = report::peak_rss_mib(pid)?;
-    let (queues, rows) = prepare(&setup, config);
+    let (queues, rows) = prepare(&setup, config)?;
 
     let cpu_before = CpuSnapshot::take(pid)?;
     let ingest = push_all(queues, config).await?;
@@ -145,7 +145,7 @@ async fn set_up(admin: &AdminClient, base: &str, devices: usize) -> anyhow::Resu
     progress(format!("set-up: 2 events, {} trainer phones", devices + 3));
     let event: EventId = admin.event("Bench workshop", "training").await?.parse()?;
     let delta_event: EventId = admin.event("Bench follow-up", "awareness").await?.parse()?;
-    let http = reqwest::Client::new();
+    let http = device::http_client()?;
     let mut phones = Vec::with_capacity(devices + 3);
     for _ in 0..devices + 3 {
         let (_, token) = admin.device("trainer", None).await?;
@@ -164,9 +164,13 @@ async fn set_up(admin: &AdminClient, base: &str, devices: usize) -> anyhow::Resu
     })
 }
 
-/// Generates every phone's walk-ins and encodes its push batches (untimed). Returns the
-/// queues and the log rows for the ceiling.
-fn prepare(setup: &Setup, config: &Config) -> (Vec<(DeviceClient, Vec<Batch>)>, Vec<LogRow>) {
+/// The push queue of every phone, and the log rows for the ceiling.
+type Prepared = (Vec<(DeviceClient, Vec<Batch>)>, Vec<LogRow>);
+
+/// Generates every phone's walk-ins and encodes and compresses its push batches (untimed: a
+/// phone compresses a batch when it sends it, on its own CPU). Returns the queues and the
+/// log rows for the ceiling.
+fn prepare(setup: &Setup, config: &Config) -> anyhow::Result<Prepared> {
     progress(format!(
         "generating {} walk-ins offline",
         config.devices * config.walk_ins
@@ -175,11 +179,11 @@ fn prepare(setup: &Setup, config: &Config) -> (Vec<(DeviceClient, Vec<Batch>)>, 
     let mut rows = Vec::with_capacity(config.devices * config.walk_ins * OPS_PER_WALK_IN);
     for device in &setup.devices {
         let ops = workload::walk_ins(device.actor(), setup.event, config.walk_ins);
-        let outbox = workload::outbox(&ops, config.batch);
+        let outbox = workload::outbox(&ops, config.batch)?;
         rows.extend(outbox.rows);
         queues.push((device.clone(), outbox.batches));
     }
-    (queues, rows)
+    Ok((queues, rows))
 }
 
 /// The timed ingest: `concurrency` phones at a time, each pushing its batches in order.
@@ -188,12 +192,19 @@ async fn push_all(
     config: &Config,
 ) -> anyhow::Result<IngestFigures> {
     let requests: usize = queues.iter().map(|(_, batches)| batches.len()).sum();
-    let request_bytes: usize = queues
-        .iter()
-        .flat_map(|(_, batches)| batches.iter().map(|b| b.body.len()))
-        .sum();
+    let bytes = RequestBytes {
+        encoded: queues
+            .iter()
+            .flat_map(|(_, batches)| batches.iter().map(|b| b.encoded_bytes))
+            .sum(),
+        compressed: queues
+            .iter()
+            .flat_map(|(_, batches)| batches.iter().map(|b| b.body.len()))
+            .sum(),
+    };
     progress(format!(
-        "timed ingest: {requests} pushes, {request_bytes} bytes"
+        "timed ingest: {requests} pushes, {} bytes encoded, {} bytes in zstd",
+        bytes.encoded, bytes.compressed
     ));
     let semaphore = Arc::new(Semaphore::new(config.concurrency));
     let mut tasks = JoinSet::new();
@@ -211,7 +222,15 @@ async fn push_all(
         latencies.extend(joined??);
     }
     let wall = started.elapsed();
-    Ok(ingest_figures(config, wall, request_bytes, &mut latencies))
+    Ok(ingest_figures(config, wall, &bytes, &mut latencies))
+}
+
+/// The push bodies of the whole ingest, as encoded and as sent.
+struct RequestBytes {
+    /// v2 pushes as encoded.
+    encoded: usize,
+    /// The same, compressed with zstd: what went over the wire.
+    compressed: usize,
 }
 
 /// One phone's queue, batch after batch; returns each request's latency.
@@ -228,7 +247,7 @@ async fn push_queue(device: &DeviceClient, batches: Vec<Batch>) -> anyhow::Resul
 fn ingest_figures(
     config: &Config,
     wall: Duration,
-    request_bytes: usize,
+    bytes: &RequestBytes,
     latencies: &mut [Duration],
 ) -> IngestFigures {
     let walk_ins = config.devices * config.walk_ins;
@@ -246,9 +265,12 @@ fn ingest_figures(
         wall_s: seconds,
         walk_ins_per_s: walk_ins as f64 / seconds,
         ops_per_s: ops as f64 / seconds,
-        request_bytes,
-        bytes_per_op: request_bytes as f64 / ops as f64,
-        bytes_per_walk_in: request_bytes as f64 / walk_ins as f64,
+        request_bytes: bytes.encoded,
+        bytes_per_op: bytes.encoded as f64 / ops as f64,
+        bytes_per_walk_in: bytes.encoded as f64 / walk_ins as f64,
+        compressed_request_bytes: bytes.compressed,
+        compressed_bytes_per_op: bytes.compressed as f64 / ops as f64,
+        compressed_bytes_per_walk_in: bytes.compressed as f64 / walk_ins as f64,
         push_p50_ms: percentile(0.5),
         push_p99_ms: percentile(0.99),
         push_max_ms: percentile(1.0),

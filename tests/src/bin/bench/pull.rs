@@ -1,11 +1,12 @@
 //! The two pulls after ingest: a phone that is up to date pulls a few new walk-ins (delta),
-//! and a new phone pulls everything (cold). Responses are raw CBOR; their bytes are counted
-//! as the server sends them.
+//! and a new phone pulls everything (cold). Pulls ask for zstd; bytes are counted as received
+//! (bodies and heads, see `device`) and decoded, and each timed span includes decompressing and
+//! decoding the pages — not applying them to a phone's store, which this bench does not do.
 
-use crate::device::DeviceClient;
+use crate::device::{DeviceClient, Pulled};
 use crate::report::{ColdFigures, DeltaFigures};
 use crate::workload;
-use anyhow::ensure;
+use anyhow::{ensure, Context};
 use sachhon_shared::{ActorId, EventId};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -40,11 +41,11 @@ pub async fn delta(
 ) -> anyhow::Result<(DeltaFigures, usize)> {
     let (cursor, caught_up) = catch_up(watcher).await?;
     let ops = workload::walk_ins(writer.actor(), event, walk_ins);
-    for batch in workload::outbox(&ops, ops.len()).batches {
+    for batch in workload::outbox(&ops, ops.len())?.batches {
         writer.push(batch).await?;
     }
     let mut latencies = Vec::with_capacity(DELTA_REPEATS);
-    let mut bytes = 0;
+    let mut last = None;
     for _ in 0..DELTA_REPEATS {
         let started = Instant::now();
         let pulled = watcher.pull(&cursor, PAGE_LIMIT).await?;
@@ -61,8 +62,9 @@ pub async fn delta(
             page.ops.iter().all(|op| op.actor == writer.actor()),
             "the delta pull returned ops of another actor"
         );
-        bytes = pulled.bytes;
+        last = Some(pulled);
     }
+    let last = last.context("the delta pull was not repeated")?;
     let first = latencies.first().copied().unwrap_or_default();
     let figures = DeltaFigures {
         walk_ins,
@@ -70,9 +72,48 @@ pub async fn delta(
         round_trips: 1,
         first_ms: millis(first),
         median_ms: millis(median(&mut latencies)),
-        bytes,
+        bytes: last.bytes,
+        wire_bytes: last.wire_bytes(),
+        wire_body_bytes: last.wire_body_bytes,
+        header_bytes: last.header_bytes,
+        zstd: last.zstd,
     };
     Ok((figures, caught_up))
+}
+
+/// Totals of the pages of a cold pull.
+#[derive(Default)]
+struct Pages {
+    /// Pages received.
+    pages: usize,
+    /// Pages whose body came in zstd.
+    zstd_pages: usize,
+    /// Ops received.
+    ops: usize,
+    /// Bodies decoded.
+    bytes: usize,
+    /// Bodies as received.
+    wire_body_bytes: usize,
+    /// Request and response heads.
+    header_bytes: usize,
+    /// Time decompressing.
+    decompress: Duration,
+    /// Time decoding.
+    decode: Duration,
+}
+
+impl Pages {
+    /// Adds one page.
+    fn add(&mut self, pulled: &Pulled) {
+        self.pages += 1;
+        self.zstd_pages += usize::from(pulled.zstd);
+        self.ops += pulled.page.ops.len();
+        self.bytes += pulled.bytes;
+        self.wire_body_bytes += pulled.wire_body_bytes;
+        self.header_bytes += pulled.header_bytes;
+        self.decompress += pulled.decompress;
+        self.decode += pulled.decode;
+    }
 }
 
 /// The cold pull: a device that never pulled fetches everything in pages of the largest size.
@@ -83,13 +124,11 @@ pub async fn cold(
     total: usize,
 ) -> anyhow::Result<ColdFigures> {
     let mut per_actor: HashMap<ActorId, usize> = HashMap::new();
-    let (mut cursor, mut pages, mut bytes, mut ops) = (String::new(), 0, 0, 0);
+    let (mut cursor, mut pages) = (String::new(), Pages::default());
     let started = Instant::now();
     loop {
         let pulled = device.pull(&cursor, PAGE_LIMIT).await?;
-        pages += 1;
-        bytes += pulled.bytes;
-        ops += pulled.page.ops.len();
+        pages.add(&pulled);
         for op in &pulled.page.ops {
             *per_actor.entry(op.actor).or_default() += 1;
         }
@@ -107,17 +146,32 @@ pub async fn cold(
         );
     }
     ensure!(
-        ops == total,
-        "cold pull received {ops} ops, the log holds {total}"
+        pages.ops == total,
+        "cold pull received {} ops, the log holds {total}",
+        pages.ops
     );
-    Ok(ColdFigures {
-        ops,
-        pages,
+    Ok(cold_figures(&pages, wall))
+}
+
+/// The figures of a cold pull from its pages' totals and wall time.
+fn cold_figures(pages: &Pages, wall: Duration) -> ColdFigures {
+    let per_op = |bytes: usize| bytes as f64 / pages.ops.max(1) as f64;
+    let wire_bytes = pages.wire_body_bytes + pages.header_bytes;
+    ColdFigures {
+        ops: pages.ops,
+        pages: pages.pages,
         wall_s: wall.as_secs_f64(),
-        ops_per_s: ops as f64 / wall.as_secs_f64(),
-        bytes,
-        bytes_per_op: bytes as f64 / ops.max(1) as f64,
-    })
+        ops_per_s: pages.ops as f64 / wall.as_secs_f64(),
+        bytes: pages.bytes,
+        bytes_per_op: per_op(pages.bytes),
+        wire_bytes,
+        wire_bytes_per_op: per_op(wire_bytes),
+        wire_body_bytes: pages.wire_body_bytes,
+        header_bytes: pages.header_bytes,
+        zstd_pages: pages.zstd_pages,
+        decompress_s: pages.decompress.as_secs_f64(),
+        decode_s: pages.decode.as_secs_f64(),
+    }
 }
 
 /// The median of some durations (the upper one of an even count).

@@ -53,12 +53,18 @@ pub struct IngestFigures {
     pub walk_ins_per_s: f64,
     /// Ops acknowledged per second.
     pub ops_per_s: f64,
-    /// Request bodies (CBOR), all pushes.
+    /// Request bodies as encoded (v2 CBOR, before compression), all pushes.
     pub request_bytes: usize,
-    /// Request body bytes per op.
+    /// Request body bytes per op, before compression.
     pub bytes_per_op: f64,
-    /// Request body bytes per walk-in.
+    /// Request body bytes per walk-in, before compression.
     pub bytes_per_walk_in: f64,
+    /// Request bodies as sent (zstd, level 3, as the phone compresses them), all pushes.
+    pub compressed_request_bytes: usize,
+    /// Request body bytes per op as sent.
+    pub compressed_bytes_per_op: f64,
+    /// Request body bytes per walk-in as sent.
+    pub compressed_bytes_per_walk_in: f64,
     /// Median latency of one push request.
     pub push_p50_ms: f64,
     /// 99th percentile latency of one push request.
@@ -76,12 +82,20 @@ pub struct DeltaFigures {
     pub ops: usize,
     /// Requests it took.
     pub round_trips: usize,
-    /// Latency of the first pull.
+    /// Latency of the first pull: request, answer, decompressing and decoding the page.
     pub first_ms: f64,
-    /// Median latency over repeats of the same pull.
+    /// Median latency over repeats of the same pull (same span).
     pub median_ms: f64,
-    /// Response body bytes (uncompressed CBOR).
+    /// Response body bytes decoded (the v2 page before compression).
     pub bytes: usize,
+    /// Bytes on the wire: the body as received, request and response heads.
+    pub wire_bytes: usize,
+    /// Response body bytes as received.
+    pub wire_body_bytes: usize,
+    /// Bytes of the request line, status line and header lines of the round trip.
+    pub header_bytes: usize,
+    /// Whether the body came in zstd (the server sends answers under 1 KiB as they are).
+    pub zstd: bool,
 }
 
 /// The cold pull.
@@ -91,14 +105,28 @@ pub struct ColdFigures {
     pub ops: usize,
     /// Pages (requests) of at most 5,000 ops.
     pub pages: usize,
-    /// Wall time of all pages, decoding included.
+    /// Wall time of all pages: requests, answers, decompressing and decoding every page.
     pub wall_s: f64,
     /// Ops received per second.
     pub ops_per_s: f64,
-    /// Response body bytes (uncompressed CBOR).
+    /// Response body bytes decoded (the v2 pages before compression).
     pub bytes: usize,
-    /// Response bytes per op.
+    /// Decoded response bytes per op.
     pub bytes_per_op: f64,
+    /// Bytes on the wire: bodies as received, request and response heads.
+    pub wire_bytes: usize,
+    /// Bytes on the wire per op.
+    pub wire_bytes_per_op: f64,
+    /// Response body bytes as received.
+    pub wire_body_bytes: usize,
+    /// Bytes of the request lines, status lines and header lines of every round trip.
+    pub header_bytes: usize,
+    /// Pages whose body came in zstd.
+    pub zstd_pages: usize,
+    /// Part of the wall time spent decompressing bodies.
+    pub decompress_s: f64,
+    /// Part of the wall time spent decoding pages.
+    pub decode_s: f64,
 }
 
 /// The database alone on the ingest's rows.
@@ -178,8 +206,12 @@ fn print_summary(f: &Figures) {
         i.push_p50_ms, i.push_p99_ms, i.push_max_ms
     );
     println!(
-        "            request bodies {} bytes: {:.1} B/op, {:.1} B/walk-in",
+        "            request bodies as encoded {} bytes: {:.1} B/op, {:.1} B/walk-in",
         i.request_bytes, i.bytes_per_op, i.bytes_per_walk_in
+    );
+    println!(
+        "            as sent (zstd level 3) {} bytes: {:.1} B/op, {:.1} B/walk-in",
+        i.compressed_request_bytes, i.compressed_bytes_per_op, i.compressed_bytes_per_walk_in
     );
     println!(
         "ceiling     {} rows in {:.2} s = {:.0} rows/s ({})",
@@ -195,14 +227,34 @@ fn print_summary(f: &Figures) {
         y.rows_per_s, y.wall_s, y.method, y.server_ratio
     );
     println!(
-        "delta pull  {} walk-ins = {} ops in {} round trip: first {:.2} ms, median {:.2} ms, \
-         {} bytes",
-        d.walk_ins, d.ops, d.round_trips, d.first_ms, d.median_ms, d.bytes
+        "delta pull  {} walk-ins = {} ops in {} round trip: first {:.2} ms, median {:.2} ms \
+         (decompressing and decoding included)",
+        d.walk_ins, d.ops, d.round_trips, d.first_ms, d.median_ms
     );
     println!(
-        "cold pull   {} ops in {} pages, {:.2} s ({:.0} ops/s), {} bytes ({:.1} B/op), \
-         uncompressed",
-        c.ops, c.pages, c.wall_s, c.ops_per_s, c.bytes, c.bytes_per_op
+        "            {} bytes on the wire = body {} ({}) + heads {}; decoded body {} bytes",
+        d.wire_bytes,
+        d.wire_body_bytes,
+        if d.zstd { "zstd" } else { "not compressed" },
+        d.header_bytes,
+        d.bytes
+    );
+    println!(
+        "cold pull   {} ops in {} pages, {:.2} s ({:.0} ops/s), of which decompressing {:.3} s, \
+         decoding {:.3} s",
+        c.ops, c.pages, c.wall_s, c.ops_per_s, c.decompress_s, c.decode_s
+    );
+    println!(
+        "            {} bytes on the wire ({:.1} B/op) = bodies {} ({} of {} pages zstd) + heads \
+         {}; decoded bodies {} bytes ({:.1} B/op)",
+        c.wire_bytes,
+        c.wire_bytes_per_op,
+        c.wire_body_bytes,
+        c.zstd_pages,
+        c.pages,
+        c.header_bytes,
+        c.bytes,
+        c.bytes_per_op
     );
     println!(
         "server RSS  peak {:.1} MiB after set-up, {:.1} MiB after ingest, {:.1} MiB after \

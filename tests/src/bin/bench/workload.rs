@@ -1,7 +1,7 @@
 //! The offline workload: a trainer phone registers walk-ins while offline exactly as the app
 //! does — a person document, a registration document and a scan fact, three real CRDT ops
-//! with consecutive sequence numbers — and queues them as encoded push batches. Everything
-//! here happens before the clock starts.
+//! with consecutive sequence numbers — and queues them as encoded push batches, compressed
+//! with zstd as the phone's client sends them. Everything here happens before the clock starts.
 
 use sachhon_shared::replica::Replica;
 use sachhon_shared::wire::{encode_push, ops::encode_ops};
@@ -15,10 +15,15 @@ pub const OPS_PER_WALK_IN: usize = 3;
 /// and its registration and scan follow the person.
 pub const WALK_IN_SCOPE: &str = "staff";
 
+/// The zstd level of push bodies: the phone's (`PUSH_ZSTD_LEVEL` in sync/src/client.rs).
+pub const PUSH_ZSTD_LEVEL: i32 = 3;
+
 /// One encoded push request and the acknowledgement it must get.
 pub struct Batch {
-    /// The CBOR body (a v2 push).
+    /// The body as sent: the v2 push (CBOR), compressed with zstd at [`PUSH_ZSTD_LEVEL`].
     pub body: Vec<u8>,
+    /// Bytes of the v2 push as encoded, before compression.
+    pub encoded_bytes: usize,
     /// Ops in the batch (all new to the server).
     pub ops: u64,
     /// The `acked_through` the server must answer: the batch's last sequence number.
@@ -96,16 +101,13 @@ fn name(index: usize) -> String {
     )
 }
 
-/// Splits a phone's ops into encoded push batches of at most `batch` ops, and log rows.
-pub fn outbox(ops: &[Op], batch: usize) -> Outbox {
+/// Splits a phone's ops into encoded, compressed push batches of at most `batch` ops, and
+/// log rows.
+pub fn outbox(ops: &[Op], batch: usize) -> anyhow::Result<Outbox> {
     let batches = ops
         .chunks(batch.max(1))
-        .map(|chunk| Batch {
-            body: encode_push(chunk[0].actor, chunk),
-            ops: chunk.len() as u64,
-            acked_through: chunk.last().map_or(0, |op| op.seq),
-        })
-        .collect();
+        .map(push_batch)
+        .collect::<anyhow::Result<_>>()?;
     let rows = ops
         .chunks(batch.max(1))
         .enumerate()
@@ -121,7 +123,21 @@ pub fn outbox(ops: &[Op], batch: usize) -> Outbox {
             })
         })
         .collect();
-    Outbox { batches, rows }
+    Ok(Outbox { batches, rows })
+}
+
+/// One push request: `chunk` encoded as a v2 push and compressed as the phone compresses it
+/// (`compress_push` in sync/src/client.rs: `zstd::bulk::compress` at level 3).
+fn push_batch(chunk: &[Op]) -> anyhow::Result<Batch> {
+    let encoded = encode_push(chunk[0].actor, chunk);
+    let body = zstd::bulk::compress(&encoded, PUSH_ZSTD_LEVEL)
+        .map_err(|e| anyhow::anyhow!("compressing a push body: {e}"))?;
+    Ok(Batch {
+        body,
+        encoded_bytes: encoded.len(),
+        ops: chunk.len() as u64,
+        acked_through: chunk.last().map_or(0, |op| op.seq),
+    })
 }
 
 /// Milliseconds since the Unix epoch (the phone's clock).
@@ -129,4 +145,27 @@ pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sachhon_shared::wire::decode_push;
+
+    #[test]
+    fn a_batch_body_is_the_zstd_of_the_v2_push() {
+        let actor = ActorId::new();
+        let ops = walk_ins(actor, EventId::new(), 4);
+        let outbox = outbox(&ops, 9).expect("encodes");
+        assert_eq!(outbox.batches.len(), 2);
+        assert_eq!(outbox.rows.len(), 12);
+        let batch = &outbox.batches[0];
+        let encoded = zstd::decode_all(batch.body.as_slice()).expect("zstd");
+        assert_eq!(encoded, encode_push(actor, &ops[..9]));
+        assert_eq!(batch.encoded_bytes, encoded.len());
+        assert!(batch.body.len() < batch.encoded_bytes);
+        let (author, decoded) = decode_push(&encoded).expect("a v2 push");
+        assert_eq!((author, decoded.as_slice()), (actor, &ops[..9]));
+        assert_eq!((batch.ops, batch.acked_through), (9, 9));
+    }
 }
