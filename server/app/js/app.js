@@ -57,6 +57,7 @@ async function runSync() {
   try {
     const done = await sync();
     say(t('synced', done.pushed, done.pulled));
+    document.body.dataset.synced = done.at;
     await render();
   } catch (error) {
     failed(error);
@@ -269,7 +270,10 @@ async function renderEnterprise(tx, me) {
   const current = responseSelect.value;
   responseSelect.replaceChildren(
     new Option(t('new_response'), ''),
-    ...responses.map(({ id, doc }) => new Option(doc.values('$answered_at')[0] ?? id, id, false, id === current)),
+    ...responses.map(({ id, doc }) => {
+      const at = doc.values('$answered_at')[0];
+      return new Option(at ? new Date(at).toLocaleString(lang) : id, id, false, id === current);
+    }),
   );
   const response = responses.find(({ id }) => id === responseSelect.value);
   const publication = response

@@ -76,7 +76,13 @@ impl Driver {
 
     /// A new headless Chromium with a fresh profile in `profile`.
     pub async fn session(&self, profile: &Path) -> anyhow::Result<Session> {
-        let args = [
+        self.session_with(profile, &[]).await
+    }
+
+    /// A new headless Chromium with a fresh profile and more command-line switches (a fake
+    /// camera, say).
+    pub async fn session_with(&self, profile: &Path, extra: &[String]) -> anyhow::Result<Session> {
+        let mut args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -89,6 +95,7 @@ impl Driver {
             "--window-size=1280,1600".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
+        args.extend_from_slice(extra);
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
@@ -225,6 +232,18 @@ impl Session {
     pub async fn execute_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
         self.post("/execute/async", json!({"script": script, "args": args}))
             .await
+    }
+
+    /// Cuts the page off the network, or gives it back (chromedriver's network emulation,
+    /// which DevTools' "offline" is).
+    pub async fn set_offline(&self, offline: bool) -> anyhow::Result<()> {
+        let conditions = json!({"network_conditions": {
+            "offline": offline, "latency": 0,
+            "download_throughput": 10_000_000, "upload_throughput": 10_000_000,
+        }});
+        self.post("/chromium/network_conditions", conditions)
+            .await
+            .map(drop)
     }
 
     /// Resizes the window (CSS pixels).
