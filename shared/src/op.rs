@@ -171,11 +171,10 @@ impl Op {
                         seq: self.seq,
                     });
                 }
-                let mut names: Vec<&str> = edit.fields.iter().map(|(k, _)| k.as_str()).collect();
-                names.sort_unstable();
-                match names.windows(2).find(|pair| pair[0] == pair[1]) {
-                    Some(pair) => Err(OpError::Repeated {
-                        field: pair[0].to_string(),
+                let mut seen = std::collections::HashSet::new();
+                match edit.fields.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+                    Some((name, _)) => Err(OpError::Repeated {
+                        field: name.clone(),
                     }),
                     None => Ok(()),
                 }
@@ -201,14 +200,16 @@ impl Op {
                 .field_values()
                 .into_iter()
                 .try_for_each(|(key, value)| records::check_field(self.kind, key, value)),
+            // In wire order: the operator comes before the scan time.
             Change::Scan(fact) => {
+                text("operator", fact.operator.as_ref(), text::SHORT)?;
                 timestamp::from_unix_ms(fact.scanned_at_ms).map_err(|error| {
                     records::FieldError::Time {
                         field: "scanned_at_ms".into(),
                         error,
                     }
                 })?;
-                text("operator", fact.operator.as_ref(), text::SHORT)
+                Ok(())
             }
             Change::Annul(annulment) => text("reason", annulment.reason.as_ref(), text::LONG),
             Change::Publish(publication) => {

@@ -523,6 +523,51 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         },
     );
     all.push(("19-rejected-scan-time", s.finish()));
+
+    let mut s = Scenario::new(
+        "A person op whose change is not [context, fields] (an empty array): malformed.",
+        true,
+    );
+    s.push_bytes(
+        hand_push(a, |w| {
+            w.array(4);
+            w.uint(1);
+            w.uint(2);
+            w.bytes(person.as_bytes());
+            w.array(0);
+        }),
+        Outcome::Malformed,
+    );
+    all.push(("20-malformed-document-change", s.finish()));
+
+    let mut s = Scenario::new(
+        "A scan whose operator holds a NUL and whose time is 1970: the first failing item in \
+         wire order, the operator, is named.",
+        true,
+    );
+    s.push_bytes(
+        hand_push(a, |w| {
+            w.array(4);
+            w.uint(1);
+            w.uint(5);
+            w.bytes(id(0x42).as_bytes());
+            w.array(7);
+            w.bytes(id(0x40).as_bytes());
+            w.bytes(id(0x41).as_bytes());
+            w.null();
+            w.text("Chị\u{0}Hoa");
+            w.int(0);
+            w.uint(0);
+            w.bool(false);
+        }),
+        Outcome::Rejected {
+            ops: vec![RejectedOp {
+                seq: 1,
+                field: "operator".into(),
+            }],
+        },
+    );
+    all.push(("21-rejected-first-item-in-wire-order", s.finish()));
     all
 }
 
@@ -558,5 +603,5 @@ fn every_vector_file_passes() {
             count += 1;
         }
     }
-    assert!(count >= 19, "{count} vectors");
+    assert!(count >= 21, "{count} vectors");
 }

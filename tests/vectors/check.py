@@ -76,8 +76,7 @@ def _item(data, i):
             f = struct.unpack({25: ">e", 26: ">f", 27: ">d"}[ai], raw)[0]
             if math.isnan(f) or math.isinf(f):
                 raise Malformed("NaN or infinity")
-            # "read a whole float as the integer"
-            return (int(f) if f.is_integer() and -2**64 <= f < 2**64 else f), i
+            return f, i      # a value's whole float is read as the integer by norm()
         raise Malformed(f"simple value {ai}")
     if ai == 31:                                        # indefinite length
         if major in (2, 3):
@@ -206,6 +205,17 @@ def type_of(kind, key):
 
 # --- Decoding a push (400 malformed, 422 refused) -----------------------------------------
 
+def norm(v):
+    """A field value as the protocol reads it: a whole float is the integer (8.0 is 8)."""
+    if isinstance(v, float) and v.is_integer() and -2**63 <= v < 2**63:
+        return int(v)
+    if isinstance(v, list):
+        return [norm(x) for x in v]
+    if isinstance(v, CMap):
+        return CMap([(k, norm(x)) for k, x in v])
+    return v
+
+
 def is_uint(x):
     return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
@@ -269,8 +279,7 @@ def decode_push(body):
             continue
         if not isinstance(change, list) or len(change) != 2 \
                 or not isinstance(change[0], CMap) or not isinstance(change[1], CMap):
-            refuse(None)
-            continue
+            raise Malformed("a document change is not [context, fields]")
         context, fields = change
         o["context"] = {}
         for idx, s in context:
@@ -297,7 +306,7 @@ def decode_push(body):
             if key in seen:
                 refuse(name_of(kind, key))
             seen.add(key)
-            o["fields"].append((key, value))
+            o["fields"].append((key, norm(value)))
     return actors, ops, refusal
 
 

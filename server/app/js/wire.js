@@ -294,9 +294,8 @@ function readOp(item, actors, what) {
   const kind = BY_CODE.get(code) ?? fail(`${what}: no record kind ${code}`);
   const op = { actor: actors[0], seq, kind: kind.name, record: readId(record, `${what}.record`) };
   if (!kind.document) return { ...op, change: readFact(kind, change) };
-  // A document change that is not [context, fields] is refused (422) by checkShape.
   if (!Array.isArray(change) || change.length !== 2 || !change.every((x) => x instanceof CborMap)) {
-    return { ...op, change: { edit: null } };
+    fail(`${what}: a document change is [context, fields]`);
   }
   const context = readClock(change[0], actors, `${what}.context`);
   const fields = change[1].entries.map(([key, value]) => {
@@ -321,7 +320,6 @@ export function decodePush(bytes) {
 export function checkShape(op) {
   const edit = op.change.edit;
   if (edit === undefined) return null; // a fact: its shape was checked in decoding
-  if (edit === null) return { field: null, message: 'a document change is [context, fields]' };
   if ((edit.context[op.actor] ?? 0) >= op.seq) return { field: null, message: 'the context has seen the op itself' };
   if (!edit.fields.length) return { field: null, message: 'the op writes no field' };
   const seen = new Set();
@@ -436,10 +434,7 @@ export function decodePage(bytes) {
   const ops = list(get(1), 'page segments').flatMap((segment, s) => {
     if (!Array.isArray(segment) || segment.length !== 2) fail('a segment is [actors, ops]');
     const actors = readActors(segment[0], 'segment actors');
-    return list(segment[1], 'segment ops').map((item, i) => {
-      const op = readOp(item, actors, `segment ${s} op ${i}`);
-      return op.change.edit === null ? fail(`segment ${s} op ${i}: not a document change`) : op;
-    });
+    return list(segment[1], 'segment ops').map((item, i) => readOp(item, actors, `segment ${s} op ${i}`));
   });
   const next = readText(get(2), 'page next');
   const more = typeof get(3) === 'boolean' ? get(3) : fail('page more: not a bool');

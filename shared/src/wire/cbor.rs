@@ -239,6 +239,8 @@ pub trait Read: Sized {
     fn array(self, at: &str) -> Result<Vec<Item>, DecodeError>;
     /// The item as a map's pairs.
     fn map(self, at: &str) -> Result<Vec<(Item, Item)>, DecodeError>;
+    /// The item as a message: a map of unsigned integer keys, none twice.
+    fn message(self, at: &str) -> Result<Vec<(u64, Item)>, DecodeError>;
     /// The item as an unsigned integer.
     fn uint(&self, at: &str) -> Result<u64, DecodeError>;
     /// The item as a signed 64-bit integer.
@@ -279,6 +281,21 @@ impl Read for Item {
             Item::Map(pairs) => Ok(pairs),
             other => Err(unexpected(at, "a map", &other)),
         }
+    }
+
+    fn message(self, at: &str) -> Result<Vec<(u64, Item)>, DecodeError> {
+        let mut seen = Vec::new();
+        self.map(at)?
+            .into_iter()
+            .map(|(key, value)| {
+                let key = key.uint(at)?;
+                if seen.contains(&key) {
+                    return Err(DecodeError::new(at, format!("key {key} appears twice")));
+                }
+                seen.push(key);
+                Ok((key, value))
+            })
+            .collect()
     }
 
     fn uint(&self, at: &str) -> Result<u64, DecodeError> {

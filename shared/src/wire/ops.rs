@@ -347,8 +347,8 @@ pub fn encode_push(author: ActorId, ops: &[Op]) -> Vec<u8> {
 /// Reads a push body: its author (the table's first actor) and its ops.
 pub fn decode_push(bytes: &[u8]) -> Result<(ActorId, Vec<Op>), DecodeError> {
     let (mut actors, mut ops) = (None, None);
-    for (key, value) in read_item(bytes)?.map("push")? {
-        match key.uint("push")? {
+    for (key, value) in read_item(bytes)?.message("push")? {
+        match key {
             PUSH_ACTORS => actors = Some(ActorTable::read(value, "push.actors")?),
             PUSH_OPS => ops = Some(value.array("push.ops")?),
             _ => {} // A later minor version's field: ignored.

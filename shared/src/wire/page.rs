@@ -135,8 +135,10 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
         arrived: Vec::new(),
         left: Vec::new(),
     };
-    for (key, value) in read_item(bytes)?.map("page")? {
-        match key.uint("page")? {
+    let mut required = [SEGMENTS, NEXT, MORE, TICKET_KEYS].to_vec();
+    for (key, value) in read_item(bytes)?.message("page")? {
+        required.retain(|k| *k != key);
+        match key {
             SEGMENTS => {
                 for (i, segment) in value.array("page.segments")?.into_iter().enumerate() {
                     page.ops
@@ -185,6 +187,9 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
             }
             _ => {} // A later minor version's field: ignored.
         }
+    }
+    if let Some(key) = required.first() {
+        return Err(DecodeError::new("page", format!("no key {key}")));
     }
     Ok(page)
 }

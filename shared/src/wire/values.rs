@@ -111,12 +111,17 @@ fn read_json(item: Item, at: &str, depth: usize) -> Result<FieldValue, DecodeErr
                 .map(|item| read_json(item, at, depth + 1))
                 .collect::<Result<_, _>>()?,
         ),
-        Item::Map(pairs) => FieldValue::Object(
-            pairs
-                .into_iter()
-                .map(|(k, v)| Ok((k.text(at)?, read_json(v, at, depth + 1)?)))
-                .collect::<Result<_, DecodeError>>()?,
-        ),
+        Item::Map(pairs) => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in pairs {
+                let key = key.text(at)?;
+                if object.contains_key(&key) {
+                    return Err(DecodeError::new(at, format!("key {key:?} appears twice")));
+                }
+                object.insert(key, read_json(value, at, depth + 1)?);
+            }
+            FieldValue::Object(object)
+        }
         other => return Err(unexpected(at, "a value", &other)),
     })
 }
