@@ -172,7 +172,11 @@ impl Op {
                     });
                 }
                 let mut seen = std::collections::HashSet::new();
-                match edit.fields.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+                match edit
+                    .fields
+                    .iter()
+                    .find(|(name, _)| !seen.insert(name.as_str()))
+                {
                     Some((name, _)) => Err(OpError::Repeated {
                         field: name.clone(),
                     }),

@@ -23,6 +23,17 @@ impl DecodeError {
             message: message.into(),
         }
     }
+
+    /// The same error, its place given inside `outer` (paths are built only for errors, so
+    /// that decoding a valid message allocates none).
+    pub fn within(self, outer: &str) -> Self {
+        let at = if self.at.is_empty() {
+            outer.to_string()
+        } else {
+            format!("{outer}.{}", self.at)
+        };
+        Self { at, ..self }
+    }
 }
 
 /// Decodes exactly one CBOR item from `bytes` (trailing bytes are an error).

@@ -64,7 +64,7 @@ impl ActorTable {
     pub fn read(item: Item, at: &str) -> Result<Self, DecodeError> {
         let mut ids = Vec::new();
         for (i, item) in item.array(at)?.into_iter().enumerate() {
-            let id = ActorId(item.uuid(&format!("{at}[{i}]"))?);
+            let id = ActorId(item.uuid("").map_err(|e| e.within(&format!("{at}[{i}]")))?);
             if ids.contains(&id) {
                 return Err(DecodeError::new(at, format!("actor {id} is listed twice")));
             }
@@ -181,24 +181,22 @@ pub fn write_publication(w: &mut Writer, publication: &Publication) {
     w.text(&serde_json::to_string(&publication.definition).unwrap_or_default());
 }
 
-/// Reads one op of `actors`' first actor.
-pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeError> {
+/// Reads one op of `actors`' first actor; errors name places within the op.
+fn read_op(item: Item, actors: &ActorTable) -> Result<Op, DecodeError> {
+    let at = "";
     let [seq, kind, record, change]: [Item; 4] = item
         .array_of(4, at)?
         .try_into()
         .map_err(|_| DecodeError::new(at, "expected 4 items"))?;
-    let seq = seq.uint(&format!("{at}.seq"))?;
+    let seq = seq.uint("seq")?;
     if seq == 0 {
-        return Err(DecodeError::new(
-            format!("{at}.seq"),
-            "sequence numbers start at 1",
-        ));
+        return Err(DecodeError::new("seq", "sequence numbers start at 1"));
     }
-    let code = kind.uint(&format!("{at}.kind"))?;
+    let code = kind.uint("kind")?;
     let kind = RecordKind::from_code(code)
-        .ok_or_else(|| DecodeError::new(format!("{at}.kind"), format!("no record kind {code}")))?;
-    let record = record.uuid(&format!("{at}.record"))?;
-    let at = format!("{at}.change");
+        .ok_or_else(|| DecodeError::new("kind", format!("no record kind {code}")))?;
+    let record = record.uuid("record")?;
+    let at = "change";
     let change = match kind {
         RecordKind::Scan => Change::Scan(read_scan(change, &at)?),
         RecordKind::Annulment => {
@@ -213,21 +211,21 @@ pub fn read_op(item: Item, actors: &ActorTable, at: &str) -> Result<Op, DecodeEr
             Change::Publish(Publication {
                 questionnaire: questionnaire.uuid(&at)?.into(),
                 version: u32::try_from(version.uint(&at)?)
-                    .map_err(|_| DecodeError::new(&at, "version out of range"))?,
+                    .map_err(|_| DecodeError::new(at, "version out of range"))?,
                 definition: serde_json::from_str(&definition.text(&at)?)
-                    .map_err(|e| DecodeError::new(&at, format!("definition: {e}")))?,
+                    .map_err(|e| DecodeError::new(at, format!("definition: {e}")))?,
             })
         }
         _ => {
             let [context, fields]: [Item; 2] = pair(change.array_of(2, &at)?);
-            let context = read_clock(context, actors, &format!("{at}.context"))?;
+            let context = read_clock(context, actors, "change.context")?;
             let fields = fields
                 .map(&at)?
                 .into_iter()
                 .map(|(key, value)| {
                     let name = read_key(kind, key, &at)?;
-                    let value =
-                        read_value(value, field_type(kind, &name), &format!("{at}.{name}"))?;
+                    let value = read_value(value, field_type(kind, &name), "")
+                        .map_err(|e| e.within(&format!("{at}.{name}")))?;
                     Ok((name, value))
                 })
                 .collect::<Result<_, DecodeError>>()?;
@@ -311,7 +309,7 @@ pub fn read_segment(item: Item, at: &str) -> Result<Vec<Op>, DecodeError> {
     ops.array(at)?
         .into_iter()
         .enumerate()
-        .map(|(i, op)| read_op(op, &actors, &format!("{at}.ops[{i}]")))
+        .map(|(i, op)| read_op(op, &actors).map_err(|e| e.within(&format!("{at}.ops[{i}]"))))
         .collect()
 }
 
@@ -359,7 +357,7 @@ pub fn decode_push(bytes: &[u8]) -> Result<(ActorId, Vec<Op>), DecodeError> {
     let ops = ops
         .into_iter()
         .enumerate()
-        .map(|(i, op)| read_op(op, &actors, &format!("push.ops[{i}]")))
+        .map(|(i, op)| read_op(op, &actors).map_err(|e| e.within(&format!("push.ops[{i}]"))))
         .collect::<Result<_, _>>()?;
     let author = actors.get(0, "push.actors")?;
     Ok((author, ops))

@@ -63,17 +63,20 @@ pub fn read_state(kind: RecordKind, item: Item, at: &str) -> Result<Doc, DecodeE
         .map(|(key, versions)| {
             let name = read_key(kind, key, at)?;
             let ty = field_type(kind, &name);
-            let at = format!("{at}.{name}");
             let versions: Versions = versions
-                .array(&at)?
-                .into_iter()
-                .map(|version| {
-                    let mut pair = version.array_of(2, &at)?.into_iter();
-                    let clock = read_clock(pair.next().unwrap_or(Item::Null), &actors, &at)?;
-                    let value = read_value(pair.next().unwrap_or(Item::Null), ty, &at)?;
-                    Ok((clock, value))
+                .array("")
+                .and_then(|versions| {
+                    versions
+                        .into_iter()
+                        .map(|version| {
+                            let mut pair = version.array_of(2, "")?.into_iter();
+                            let clock = read_clock(pair.next().unwrap_or(Item::Null), &actors, "")?;
+                            let value = read_value(pair.next().unwrap_or(Item::Null), ty, "")?;
+                            Ok((clock, value))
+                        })
+                        .collect()
                 })
-                .collect::<Result<_, DecodeError>>()?;
+                .map_err(|e| e.within(&format!("{at}.{name}")))?;
             Ok((name, versions))
         })
         .collect::<Result<_, DecodeError>>()?;
