@@ -94,23 +94,37 @@ async fn push_all(plan: &Plan<'_>) -> Result<(u64, u64)> {
 
 async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
     let me = store.require_enrolled().await?;
-    let mut cursor = me.cursor;
+    // Each page is asked for while the one before is applied: the phone's store is the slow
+    // part, and the server answers meanwhile.
+    let fetch = |after: String| {
+        let (client, server, token) = (
+            client.clone(),
+            me.server_url.clone(),
+            me.access_token.clone(),
+        );
+        tokio::spawn(async move { client.pull(&server, &token, &after, limit.max(1)).await })
+    };
+    let mut cursor = me.cursor.clone();
     let mut pulled = 0;
+    let mut pending = fetch(cursor.clone());
     loop {
-        let page = client
-            .pull(&me.server_url, &me.access_token, &cursor, limit.max(1))
-            .await?;
+        let page = (&mut pending)
+            .await
+            .map_err(|e| Error::Protocol(format!("a pull did not finish: {e}")))??;
         let progressed = !page.ops.is_empty() || page.next != cursor;
+        if page.more && !progressed {
+            return Err(Error::Protocol(
+                "the server says more changes wait but sent none and kept the cursor".into(),
+            ));
+        }
+        if page.more {
+            pending = fetch(page.next.clone());
+        }
         pulled += page.ops.len() as u64;
         store.apply_page(&page).await?;
         cursor = page.next;
         if !page.more {
             return Ok(pulled);
-        }
-        if !progressed {
-            return Err(Error::Protocol(
-                "the server says more changes wait but sent none and kept the cursor".into(),
-            ));
         }
     }
 }

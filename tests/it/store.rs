@@ -44,7 +44,9 @@ async fn pull_everything(
 ) -> anyhow::Result<(Vec<Op>, String)> {
     let (mut ops, mut cursor) = (Vec::new(), after.to_string());
     loop {
-        let page = sachhon_shared::wire::decode_page(&store.pull(viewer, &cursor, 2).await?)?;
+        let pulled = store.pull(viewer, &cursor, 2).await?;
+        let page = sachhon_shared::wire::decode_page(&pulled.body)?;
+        assert_eq!((&pulled.next, pulled.more), (&page.next, page.more));
         assert!(page.ops.len() <= 2, "a page holds at most `limit` ops");
         ops.extend(page.ops);
         cursor = page.next;

@@ -6,10 +6,11 @@ use super::AppState;
 use crate::tokens;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
 use sachhon_shared::wire::{
     decode_push, EnrollRequest, Enrolment, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
+    MORE_HEADER, NEXT_HEADER,
 };
 use sachhon_shared::ActorId;
 use serde::Deserialize;
@@ -121,7 +122,8 @@ pub struct PullQuery {
 /// `GET /api/v1/sync/pull?after=CURSOR&limit=N`: a CBOR page of changes.
 ///
 /// The page is protocol v2's CBOR map `{1: segments, 2: next, 3: more, 4: ticket keys,
-/// 5: arrived, 6: left}` (docs/sync-protocol.md), built from the ops' stored bytes.
+/// 5: arrived, 6: left}` (docs/sync-protocol.md), built from the ops' stored bytes; `next` and
+/// `more` are repeated in the `x-sachhon-next` and `x-sachhon-more` headers.
 #[utoipa::path(
     get,
     path = "/api/v1/sync/pull",
@@ -155,7 +157,21 @@ pub async fn pull(
         .store
         .pull(&author, query.after.as_deref().unwrap_or(""), limit)
         .await?;
-    Ok(([(header::CONTENT_TYPE, CBOR_MEDIA_TYPE)], page))
+    // `next` and `more` go in headers too, so that a client can ask for the next page while
+    // it reads this one. A cursor is digits; one that were not a header value is left out.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(CBOR_MEDIA_TYPE),
+    );
+    if let Ok(next) = HeaderValue::from_str(&page.next) {
+        headers.insert(NEXT_HEADER, next);
+    }
+    headers.insert(
+        MORE_HEADER,
+        HeaderValue::from_static(if page.more { "true" } else { "false" }),
+    );
+    Ok((headers, page.body))
 }
 
 /// The device's clock minus the server's, from the device-time header, in milliseconds.

@@ -6,6 +6,17 @@ use async_trait::async_trait;
 use sachhon_shared::wire::PushAck;
 use sachhon_shared::{ActorId, Op};
 
+/// A pull page, encoded, with the two fields a client needs before reading it.
+#[derive(Clone, Debug)]
+pub struct Pulled {
+    /// The page as the protocol sends it.
+    pub body: Vec<u8>,
+    /// Its `next` cursor.
+    pub next: String,
+    /// Its `more`.
+    pub more: bool,
+}
+
 /// The sync protocol: pushes, pulls, device clocks, the state hash.
 #[async_trait]
 pub trait SyncStore: Send + Sync {
@@ -21,7 +32,7 @@ pub trait SyncStore: Send + Sync {
     async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
     /// A page of other actors' changes after `after` that `viewer` may see, encoded as the
     /// protocol sends it (built from the ops' stored bytes).
-    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Vec<u8>>;
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled>;
     /// The canonical hash of every document and scan, as replicas compute it.
     async fn state_hash(&self) -> StoreResult<String>;
 }

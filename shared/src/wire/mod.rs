@@ -27,6 +27,12 @@ pub const PULL_PATH: &str = "/api/v1/sync/pull";
 /// Path of the enrolment endpoint.
 pub const ENROLL_PATH: &str = "/api/v1/enroll";
 
+/// Header of a pull answer repeating the page's `next` cursor, so that a client can ask for
+/// the next page before it has read (or decoded) this one.
+pub const NEXT_HEADER: &str = "x-sachhon-next";
+/// Header of a pull answer repeating the page's `more` (`true` or `false`).
+pub const MORE_HEADER: &str = "x-sachhon-more";
+
 /// Header by which a device reports its clock (milliseconds since the Unix epoch) on every
 /// push and pull; the server records the offset and flags scans of a skewed device.
 pub const DEVICE_TIME_HEADER: &str = "x-sachhon-device-time";

@@ -17,8 +17,8 @@ use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
 use super::{
     Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord, FacilityRecord,
-    NewDevice, ProgressStore, QuestionnaireStore, RecordEdit, RegistrationRecord, RegistryStore,
-    ResponseRow, StoreError, StoreResult, SyncStore,
+    NewDevice, ProgressStore, Pulled, QuestionnaireStore, RecordEdit, RegistrationRecord,
+    RegistryStore, ResponseRow, StoreError, StoreResult, SyncStore,
 };
 use async_trait::async_trait;
 use ed25519_dalek::{SigningKey, VerifyingKey};

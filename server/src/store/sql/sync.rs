@@ -73,7 +73,7 @@ impl SyncStore for SqlStore {
     }
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
-    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Vec<u8>> {
+    async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled> {
         let after = parse_cursor(after)?;
         let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
         let own = viewer
@@ -149,8 +149,9 @@ impl SyncStore for SqlStore {
         more |= rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
-        let next = if more { last } else { last.max(feed_end) };
-        Ok(page.finish(&next.to_string(), more, &self.ticket_keys().await?))
+        let next = if more { last } else { last.max(feed_end) }.to_string();
+        let body = page.finish(&next, more, &self.ticket_keys().await?);
+        Ok(Pulled { body, next, more })
     }
 
     #[instrument(skip_all)]

@@ -19,7 +19,7 @@ use reqwest::header::{
 use reqwest::{Request, Response, StatusCode};
 use sachhon_shared::wire::{
     decode_page, EnrollRequest, Enrolment, PullPage, PushAck, CBOR_MEDIA_TYPE, DEVICE_TIME_HEADER,
-    ENROLL_PATH, PULL_PATH, PUSH_PATH,
+    ENROLL_PATH, MORE_HEADER, NEXT_HEADER, PULL_PATH, PUSH_PATH,
 };
 use sachhon_shared::ActorId;
 use std::time::{Duration, Instant};
@@ -152,9 +152,47 @@ impl DeviceClient {
     /// Pulls one page of changes after `after` (`GET /api/v1/sync/pull`) in zstd, counts its
     /// bytes as received, then decompresses and decodes it.
     pub async fn pull(&self, after: &str, limit: u32) -> anyhow::Result<Pulled> {
+        self.ask(after, limit).await?.read().await
+    }
+
+    /// Sends a pull and waits for the answer's head only: its `x-sachhon-next` and
+    /// `x-sachhon-more` headers let the next page be asked for before this one is read.
+    pub async fn ask(&self, after: &str, limit: u32) -> anyhow::Result<Asked> {
         let request = self.pull_request(after, limit)?;
         let request_head = request_head_bytes(&request);
         let response = self.http.execute(request).await?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let next = header(NEXT_HEADER);
+        let more = header(MORE_HEADER).as_deref() == Some("true");
+        Ok(Asked {
+            response,
+            request_head,
+            next,
+            more,
+        })
+    }
+}
+
+/// A pull whose answer's head has arrived, not yet its body.
+pub struct Asked {
+    response: Response,
+    request_head: usize,
+    /// The page's `next`, from its header.
+    pub next: Option<String>,
+    /// The page's `more`, from its header.
+    pub more: bool,
+}
+
+impl Asked {
+    /// Reads, decompresses and decodes the page.
+    pub async fn read(self) -> anyhow::Result<Pulled> {
+        let (response, request_head) = (self.response, self.request_head);
         let status = response.status();
         let response_head = response_head_bytes(&response);
         let zstd = body_in_zstd(&response)?;
@@ -185,7 +223,9 @@ impl DeviceClient {
             decode,
         })
     }
+}
 
+impl DeviceClient {
     /// The pull request as it is sent: the phone's headers and `Accept-Encoding: zstd`.
     fn pull_request(&self, after: &str, limit: u32) -> reqwest::Result<Request> {
         self.http

@@ -124,17 +124,33 @@ pub async fn cold(
     total: usize,
 ) -> anyhow::Result<ColdFigures> {
     let mut per_actor: HashMap<ActorId, usize> = HashMap::new();
-    let (mut cursor, mut pages) = (String::new(), Pages::default());
+    let (cursor, mut pages) = (String::new(), Pages::default());
     let started = Instant::now();
+    // As a phone does: the next page is asked for (from this one's `x-sachhon-next` header)
+    // while this one is read and decoded.
+    let mut asked = device.ask(&cursor, PAGE_LIMIT).await?;
     loop {
-        let pulled = device.pull(&cursor, PAGE_LIMIT).await?;
+        let next = match (asked.more, asked.next.clone()) {
+            (true, Some(next)) => {
+                let device = device.clone();
+                Some(tokio::spawn(
+                    async move { device.ask(&next, PAGE_LIMIT).await },
+                ))
+            }
+            _ => None,
+        };
+        let pulled = asked.read().await?;
         pages.add(&pulled);
         for op in &pulled.page.ops {
             *per_actor.entry(op.actor).or_default() += 1;
         }
-        cursor = pulled.page.next;
-        if !pulled.page.more {
-            break;
+        ensure!(
+            next.is_some() == pulled.page.more,
+            "the more header and the page disagree"
+        );
+        match next {
+            Some(next) => asked = next.await??,
+            None => break,
         }
     }
     let wall = started.elapsed();
