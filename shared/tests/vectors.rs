@@ -345,6 +345,20 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         w.map(0);
         fields(w);
     };
+    // Op 1 naming the person "Lan" with a context in which the author's own entry is `seen`.
+    let named_in_context = |w: &mut Writer, seen: u64| {
+        w.array(4);
+        w.uint(1);
+        w.uint(2);
+        w.bytes(person.as_bytes());
+        w.array(2);
+        w.map(1);
+        w.uint(0);
+        w.uint(seen);
+        w.map(1);
+        w.uint(0);
+        w.text("Lan");
+    };
     let mut s = Scenario::new(
         "An id field (a person's facility_id, code 1) sent as text, not 16 bytes: malformed.",
         true,
@@ -415,19 +429,7 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         true,
     );
     s.push_bytes(
-        hand_push(a, |w| {
-            w.array(4);
-            w.uint(1);
-            w.uint(2);
-            w.bytes(person.as_bytes());
-            w.array(2);
-            w.map(1);
-            w.uint(0);
-            w.uint(5);
-            w.map(1);
-            w.uint(0);
-            w.text("Lan");
-        }),
+        hand_push(a, |w| named_in_context(w, 5)),
         Outcome::Refused { field: None },
     );
     all.push(("15-refused-context-ahead", s.finish()));
@@ -466,25 +468,10 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         "A context entry with seq 0 (it names no op): malformed.",
         true,
     );
-    s.push_bytes(
-        hand_push(a, |w| {
-            w.array(4);
-            w.uint(1);
-            w.uint(2);
-            w.bytes(person.as_bytes());
-            w.array(2);
-            w.map(1);
-            w.uint(0);
-            w.uint(0);
-            w.map(1);
-            w.uint(0);
-            w.text("Lan");
-        }),
-        Outcome::Malformed,
-    );
+    s.push_bytes(hand_push(a, |w| named_in_context(w, 0)), Outcome::Malformed);
     all.push(("17-malformed-clock-entry-zero", s.finish()));
 
-    let scan_op = |w: &mut Writer, scanned_at_ms: i64, status: u64| {
+    let scan_op = |w: &mut Writer, operator: &str, scanned_at_ms: i64, status: u64| {
         w.array(4);
         w.uint(1);
         w.uint(5);
@@ -493,7 +480,7 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         w.bytes(id(0x40).as_bytes());
         w.bytes(id(0x41).as_bytes());
         w.null();
-        w.text("");
+        w.text(operator);
         w.int(scanned_at_ms);
         w.uint(status);
         w.bool(false);
@@ -503,7 +490,7 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         true,
     );
     s.push_bytes(
-        hand_push(a, |w| scan_op(w, 1_764_400_000_000, 2)),
+        hand_push(a, |w| scan_op(w, "", 1_764_400_000_000, 2)),
         Outcome::Malformed,
     );
     all.push(("18-malformed-scan-status", s.finish()));
@@ -514,7 +501,7 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         true,
     );
     s.push_bytes(
-        hand_push(a, |w| scan_op(w, 0, 0)),
+        hand_push(a, |w| scan_op(w, "", 0, 0)),
         Outcome::Rejected {
             ops: vec![RejectedOp {
                 seq: 1,
@@ -546,20 +533,7 @@ fn scenarios() -> Vec<(&'static str, Vector)> {
         true,
     );
     s.push_bytes(
-        hand_push(a, |w| {
-            w.array(4);
-            w.uint(1);
-            w.uint(5);
-            w.bytes(id(0x42).as_bytes());
-            w.array(7);
-            w.bytes(id(0x40).as_bytes());
-            w.bytes(id(0x41).as_bytes());
-            w.null();
-            w.text("Chị\u{0}Hoa");
-            w.int(0);
-            w.uint(0);
-            w.bool(false);
-        }),
+        hand_push(a, |w| scan_op(w, "Chị\u{0}Hoa", 0, 0)),
         Outcome::Rejected {
             ops: vec![RejectedOp {
                 seq: 1,

@@ -27,6 +27,26 @@ fn screenshot_dir() -> PathBuf {
         .join("browser")
 }
 
+/// Runs `drive` with browsers in a task of its own, closing them whatever happens: a failed
+/// assertion is a panic, and chromedriver dies with the test but Chromium would outlive it.
+async fn with_browsers<F, Fut>(sessions: Vec<webdriver::Session>, drive: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Vec<webdriver::Session>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let driven = tokio::spawn(drive(sessions.clone())).await;
+    let mut closed = Ok(());
+    for session in sessions {
+        closed = closed.and(session.close().await);
+    }
+    match driven {
+        Ok(outcome) => outcome?,
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        Err(failure) => return Err(failure.into()),
+    }
+    closed
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_progress_page_in_chromium() -> anyhow::Result<()> {
     let driver = Driver::start().await?;
@@ -38,20 +58,11 @@ async fn the_progress_page_in_chromium() -> anyhow::Result<()> {
 
     let profile = tempfile::tempdir()?;
     let browser = driver.session(profile.path()).await?;
-    // Driven in a task of its own, so that a failed assertion (a panic) still closes the
-    // browser: chromedriver dies with the test, but Chromium would outlive it.
-    let driven = {
-        let (browser, url) = (browser.clone(), server.url.clone());
-        tokio::spawn(async move { drive(&browser, &url, &expected, &seeded.training).await })
-    }
-    .await;
-    let closed = browser.close().await;
-    match driven {
-        Ok(outcome) => outcome?,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        Err(failure) => return Err(failure.into()),
-    }
-    closed
+    let url = server.url.clone();
+    with_browsers(vec![browser], move |b| async move {
+        drive(&b[0], &url, &expected, &seeded.training).await
+    })
+    .await
 }
 
 async fn drive(

@@ -5,8 +5,8 @@
 //! merge and the conflict, whose resolution reaches both. Screenshots at 390 px go to
 //! `target/browser/`.
 
-use super::screenshot_dir;
 use super::webdriver::{Driver, Session};
+use super::{screenshot_dir, with_browsers};
 use crate::on_both_backends;
 use anyhow::{bail, Context};
 use sachhon_tests::{Backend, TestServer};
@@ -18,26 +18,6 @@ on_both_backends!(
     a_trainer_checks_in_offline_and_syncs,
     two_enterprise_phones_answer_one_response
 );
-
-/// Runs `drive` with browsers, closing them whatever happens (a failed assertion is a panic,
-/// and Chromium would outlive the test).
-async fn with_browsers<F, Fut>(sessions: Vec<Session>, drive: F) -> anyhow::Result<()>
-where
-    F: FnOnce(Vec<Session>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    let driven = tokio::spawn(drive(sessions.clone())).await;
-    let mut closed = Ok(());
-    for session in sessions {
-        closed = closed.and(session.close().await);
-    }
-    match driven {
-        Ok(outcome) => outcome?,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        Err(failure) => return Err(failure.into()),
-    }
-    closed
-}
 
 /// Evaluates a JavaScript expression in the page.
 async fn eval(session: &Session, expression: &str) -> anyhow::Result<Value> {

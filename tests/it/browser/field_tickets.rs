@@ -35,19 +35,11 @@ async fn tickets_and_badges_are_checked_offline_in_chromium() -> anyhow::Result<
 
     let profile = tempfile::tempdir()?;
     let browser = driver.session(profile.path()).await?;
-    // Driven in a task of its own so that a failed assertion still closes the browser.
-    let driven = {
-        let (browser, url) = (browser.clone(), server.url.clone());
-        tokio::spawn(async move { drive(&browser, &url, &issued).await })
-    }
-    .await;
-    let closed = browser.close().await;
-    match driven {
-        Ok(outcome) => outcome?,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        Err(failure) => return Err(failure.into()),
-    }
-    closed
+    let url = server.url.clone();
+    super::with_browsers(vec![browser], move |b| async move {
+        drive(&b[0], &url, &issued).await
+    })
+    .await
 }
 
 async fn issue(admin: &AdminClient) -> anyhow::Result<Issued> {

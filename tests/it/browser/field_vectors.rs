@@ -51,20 +51,12 @@ async fn the_javascript_client_passes_every_vector_in_chromium() -> anyhow::Resu
     let server = TestServer::start(Backend::Sqlite).await?;
     let profile = tempfile::tempdir()?;
     let browser = driver.session(profile.path()).await?;
-    // Driven in a task of its own, so that a failed assertion (a panic) still closes the
-    // browser: chromedriver dies with the test, but Chromium would outlive it.
-    let driven = {
-        let (browser, url) = (browser.clone(), server.url.clone());
-        tokio::spawn(async move { drive(&browser, &url).await })
-    }
-    .await;
-    let closed = browser.close().await;
-    match driven {
-        Ok(outcome) => outcome?,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        Err(failure) => return Err(failure.into()),
-    }
-    closed
+    let url = server.url.clone();
+    super::with_browsers(
+        vec![browser],
+        move |b| async move { drive(&b[0], &url).await },
+    )
+    .await
 }
 
 /// The vector files, sorted by name: (name, JSON text).
