@@ -24,7 +24,7 @@ async fn eval(session: &Session, expression: &str) -> anyhow::Result<Value> {
     session.execute(&format!("return ({expression});")).await
 }
 
-/// Waits (up to 20 s) until the expression is truthy.
+/// Waits (up to 40 s: seven browsers may share two cores in CI) until the expression is truthy.
 async fn wait_for(session: &Session, expression: &str) -> anyhow::Result<Value> {
     let started = Instant::now();
     loop {
@@ -32,7 +32,7 @@ async fn wait_for(session: &Session, expression: &str) -> anyhow::Result<Value> 
         if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") {
             return Ok(value);
         }
-        if started.elapsed() > Duration::from_secs(20) {
+        if started.elapsed() > Duration::from_secs(40) {
             let message = eval(session, "document.querySelector('#message')?.textContent")
                 .await
                 .unwrap_or(Value::Null);
