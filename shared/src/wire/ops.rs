@@ -198,32 +198,32 @@ fn read_op(item: Item, actors: &ActorTable) -> Result<Op, DecodeError> {
     let record = record.uuid("record")?;
     let at = "change";
     let change = match kind {
-        RecordKind::Scan => Change::Scan(read_scan(change, &at)?),
+        RecordKind::Scan => Change::Scan(read_scan(change, at)?),
         RecordKind::Annulment => {
-            let [scan, reason]: [Item; 2] = pair(change.array_of(2, &at)?);
+            let [scan, reason]: [Item; 2] = pair(change.array_of(2, at)?);
             Change::Annul(Annulment {
-                scan: scan.uuid(&at)?.into(),
-                reason: reason.optional_text(&at)?,
+                scan: scan.uuid(at)?.into(),
+                reason: reason.optional_text(at)?,
             })
         }
         RecordKind::Questionnaire => {
-            let [questionnaire, version, definition]: [Item; 3] = triple(change.array_of(3, &at)?);
+            let [questionnaire, version, definition]: [Item; 3] = triple(change.array_of(3, at)?);
             Change::Publish(Publication {
-                questionnaire: questionnaire.uuid(&at)?.into(),
-                version: u32::try_from(version.uint(&at)?)
+                questionnaire: questionnaire.uuid(at)?.into(),
+                version: u32::try_from(version.uint(at)?)
                     .map_err(|_| DecodeError::new(at, "version out of range"))?,
-                definition: serde_json::from_str(&definition.text(&at)?)
+                definition: serde_json::from_str(&definition.text(at)?)
                     .map_err(|e| DecodeError::new(at, format!("definition: {e}")))?,
             })
         }
         _ => {
-            let [context, fields]: [Item; 2] = pair(change.array_of(2, &at)?);
+            let [context, fields]: [Item; 2] = pair(change.array_of(2, at)?);
             let context = read_clock(context, actors, "change.context")?;
             let fields = fields
-                .map(&at)?
+                .map(at)?
                 .into_iter()
                 .map(|(key, value)| {
-                    let name = read_key(kind, key, &at)?;
+                    let name = read_key(kind, key, at)?;
                     let value = read_value(value, field_type(kind, &name), "")
                         .map_err(|e| e.within(&format!("{at}.{name}")))?;
                     Ok((name, value))
@@ -233,7 +233,7 @@ fn read_op(item: Item, actors: &ActorTable) -> Result<Op, DecodeError> {
         }
     };
     Ok(Op {
-        actor: actors.get(0, &at)?,
+        actor: actors.get(0, at)?,
         seq,
         kind,
         record,
