@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use sachhon_shared::{EventId, RecordKind};
 use sachhon_sync::Device;
 use sachhon_tests::admin::Answer;
+use sachhon_tests::raw::RawDevice;
 use sachhon_tests::{AdminClient, Backend, TestServer};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -359,6 +360,20 @@ async fn assignments_are_validated(backend: Backend) -> anyhow::Result<()> {
         cleared.json,
         json!({"device_id": trainer, "events": [], "districts": []})
     );
+    // A view in the cursor is a trainer's: another device's crafted cursor gets no history.
+    let elsewhere = admin
+        .facility("Công ty khác", "1100000004", "Cần Giuộc")
+        .await?;
+    let stranger = person(&admin, "Người ngoài", &elsewhere).await?;
+    let (_, token) = admin.device("enterprise", Some(&facility)).await?;
+    let raw = RawDevice::enroll(&server.url, &token).await?;
+    for crafted in ["1000000;", "1000000;;0;*"] {
+        let (ops, _) = raw.pull_after(crafted).await?;
+        assert!(
+            ops.iter().all(|op| op.record.to_string() != stranger),
+            "{crafted}"
+        );
+    }
     // A trainer's own token may not assign.
     let (_, token) = admin.device("trainer", None).await?;
     let home = tempfile::tempdir()?;

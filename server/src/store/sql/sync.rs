@@ -82,7 +82,14 @@ impl SyncStore for SqlStore {
             message: format!("{after:?} is not a cursor this server handed out"),
         })?;
         let current = self.current_view(viewer).await?;
-        match cursor.step(&current) {
+        // Only trainer devices have views: any other device follows the feed, whatever its
+        // cursor says (a backfill is not filtered by role).
+        let step = if viewer.principal.role == Role::Trainer {
+            cursor.step(&current)
+        } else {
+            Step::Feed
+        };
+        match step {
             Step::Feed => self.feed(viewer, &cursor, &current, limit).await,
             Step::Leave { holds, next } => {
                 let mut page = PageBuilder::new();
