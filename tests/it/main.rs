@@ -14,6 +14,7 @@ mod openapi;
 mod postgres;
 mod progress;
 mod questionnaires;
+mod scopes;
 mod store;
 mod sync;
 mod vectors;

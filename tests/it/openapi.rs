@@ -16,6 +16,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/devices", &["post"]),
     ("/api/v1/devices/{id}", &["delete"]),
     ("/api/v1/devices/{id}/enroll.svg", &["get"]),
+    ("/api/v1/devices/{id}/assignments", &["put"]),
     ("/api/v1/facilities", &["post"]),
     ("/api/v1/facilities/import", &["post"]),
     ("/api/v1/facilities/{id}", &["get"]),

@@ -79,6 +79,7 @@ export async function applyPage(page) {
     }
     for (const id of page.left) {
       for (const kind of ['facility', 'person', 'registration', 'response']) await tx.dropDoc(kind, id);
+      for (const kind of ['scan', 'annulment']) await tx.dropFact(kind, id);
     }
     if (page.ticketKeys.length > 0) await tx.setMeta('ticket_keys', page.ticketKeys);
     await tx.setMeta('cursor', page.next);

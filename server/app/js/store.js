@@ -86,6 +86,8 @@ class Tx {
   }
 
   fact(kind, id) { return done(this.store('facts').get(key(kind, id))); }
+  /** Drops a fact that left this device's view. */
+  dropFact(kind, id) { return done(this.store('facts').delete(key(kind, id))); }
   /** Adds a fact unless its id is held (facts merge by id). */
   async addFact(kind, id, change) {
     if (!(await this.fact(kind, id))) {

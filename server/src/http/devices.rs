@@ -1,15 +1,16 @@
-//! Device registry: create, revoke, and the enrolment QR code.
+//! Device registry: create, revoke, the enrolment QR code, and a trainer device's assigned
+//! events.
 
-use super::extract::{Admin, Json, PathId};
+use super::extract::{Admin, Json, Office, PathId};
 use super::problem::ApiError;
 use super::AppState;
-use crate::store::NewDevice;
+use crate::store::{Assignments, NewDevice};
 use crate::tokens;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use sachhon_shared::authority::Role;
-use sachhon_shared::{DeviceId, FacilityId};
+use sachhon_shared::{DeviceId, EventId, FacilityId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -124,4 +125,50 @@ pub async fn enroll_svg(
         ],
         image,
     ))
+}
+
+/// Body of `PUT /api/v1/devices/{id}/assignments`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAssignments {
+    /// Events assigned by id.
+    #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    events: Vec<EventId>,
+    /// Districts whose events are all assigned (an event's `district`, exactly).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    districts: Vec<String>,
+}
+
+/// `PUT /api/v1/devices/{id}/assignments`: replaces a trainer device's assigned events. A
+/// trainer device with assignments pulls only those events' registrations, people, scans and
+/// annulments, with the public records; with none, everything (docs/sync-protocol.md).
+#[utoipa::path(
+    put,
+    path = "/api/v1/devices/{id}/assignments",
+    operation_id = "set_device_assignments",
+    tag = "devices",
+    security(("bearer" = ["admin", "office"])),
+    params(("id" = uuid::Uuid, Path, description = "The device.")),
+    request_body = SetAssignments,
+    responses((status = 200, description = "The assignments as stored.",
+        body = super::openapi::DeviceAssignments)),
+)]
+pub async fn set_assignments(
+    State(state): State<AppState>,
+    _: Office,
+    PathId(id): PathId<DeviceId>,
+    Json(body): Json<SetAssignments>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let assignments = Assignments {
+        events: body.events,
+        districts: body.districts,
+    };
+    let stored = state.store.set_assignments(id, &assignments).await?;
+    Ok(axum::Json(json!({
+        "device_id": id,
+        "events": stored.events,
+        "districts": stored.districts,
+    })))
 }

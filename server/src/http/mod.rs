@@ -20,7 +20,7 @@ pub use problem::ApiError;
 
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use std::future::Future;
 use std::sync::Arc;
@@ -89,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .route("/devices", post(devices::create))
         .route("/devices/{id}", delete(devices::revoke))
         .route("/devices/{id}/enroll.svg", get(devices::enroll_svg))
+        .route("/devices/{id}/assignments", put(devices::set_assignments))
         .route("/facilities", post(registry::create_facility))
         .route(
             "/facilities/import",

@@ -80,6 +80,7 @@ known path with a method it does not take answers 405.
         devices::create,
         devices::revoke,
         devices::enroll_svg,
+        devices::set_assignments,
         registry::create_facility,
         registry::import_facilities,
         registry::get_facility,
@@ -117,7 +118,7 @@ known path with a method it does not take answers 405.
     modifiers(&Problems),
     tags(
         (name = "sync", description = "Enrolment and the phones' push and pull (docs/sync-protocol.md)."),
-        (name = "devices", description = "The devices the administrator registers."),
+        (name = "devices", description = "The devices the administrator registers, and the events a trainer device is assigned."),
         (name = "registry", description = "Facilities, people, events and attendance."),
         (name = "checkin", description = "Registrations, tickets, badges, scans and ticket keys."),
         (name = "questionnaires", description = "Questionnaires, responses, reviews and exports."),

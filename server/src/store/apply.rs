@@ -66,6 +66,7 @@ pub async fn apply_change(
         return refuse(conn, context, op, refusal).await;
     }
     let mut moved_from = None;
+    let mut event = None;
     let scope = match &op.change {
         Change::Fields(_) => {
             let stored = load_doc(conn, context, op.kind, op.record).await?;
@@ -88,6 +89,9 @@ pub async fn apply_change(
                 return Err(forbidden(op));
             }
             moved_from = old_scope.filter(|old| *old != scope);
+            if op.kind == RecordKind::Registration {
+                event = doc.id(registration::EVENT_ID);
+            }
             context.stage_doc(op.record, op.kind, scope, doc);
             scope
         }
@@ -107,14 +111,21 @@ pub async fn apply_change(
                 .as_ref()
                 .is_some_and(|r| revoked_before(r, fact));
             context.stage_scan(scan_row(context, op, fact, revoked_before));
+            event = Some(fact.event.0);
             scope
         }
         Change::Annul(annulment) => {
-            let registration: Option<String> =
-                sqlx::query_scalar("SELECT registration_id FROM scans WHERE id = $1")
-                    .bind(annulment.scan.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await?;
+            let scan: Option<(String, String)> = match context.staged_scan(annulment.scan.0) {
+                Some(staged) => Some(staged),
+                None => {
+                    sqlx::query_as("SELECT registration_id, event_id FROM scans WHERE id = $1")
+                        .bind(annulment.scan.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                }
+            };
+            let (registration, scan_event) = scan.unzip();
+            event = scan_event.and_then(|e| e.parse().ok());
             let scope = match registration.and_then(|r| r.parse().ok()) {
                 Some(registration) => scope_of(conn, context, registration).await?,
                 None => Scope::Staff,
@@ -133,7 +144,11 @@ pub async fn apply_change(
             Scope::Public
         }
     };
-    Ok(Applied::Into(Placed { scope, moved_from }))
+    Ok(Applied::Into(Placed {
+        scope,
+        moved_from,
+        event,
+    }))
 }
 
 /// Where an applied op's record belongs now, and where it belonged before when the op moved
@@ -145,6 +160,9 @@ pub struct Placed {
     pub scope: Scope,
     /// Its scope before, when the op changed it.
     pub moved_from: Option<Scope>,
+    /// The event the record belongs to: a registration's, a scan's, an annulled scan's. A
+    /// trainer device assigned to events pulls these rows by it.
+    pub event: Option<Uuid>,
 }
 
 /// Refuses an op alone; a document it would have created leaves no placeholder behind.

@@ -88,6 +88,19 @@ impl<'a> ApplyContext<'a> {
         self.working().scans.push(row);
     }
 
+    /// The registration and event of a scan staged by this transaction, if it is one.
+    pub(super) fn staged_scan(&self, id: Uuid) -> Option<(String, String)> {
+        let id = id.to_string();
+        let text = |value: &Value| match value {
+            Value::Text(Some(text)) => Some(text.clone()),
+            _ => None,
+        };
+        self.working()
+            .scans
+            .iter()
+            .find_map(|row| (text(&row[0])? == id).then_some((text(&row[2])?, text(&row[1])?)))
+    }
+
     /// A document referred to: as this transaction has it (staged or loaded), else as read
     /// for reference before; `None` when never looked at.
     pub(super) fn referred(&self, id: Uuid) -> Option<Option<StoredDoc>> {
@@ -293,6 +306,7 @@ async fn append_to_feed(
                 op.record.to_string().into(),
                 placed.scope.to_key().into(),
                 placed.moved_from.map(Scope::to_key).into(),
+                placed.event.map(|event| event.to_string()).into(),
                 batch.into(),
                 bytes.into(),
                 context.received_at.into(),
@@ -301,8 +315,8 @@ async fn append_to_feed(
         .collect::<StoreResult<Vec<_>>>()?;
     insert_rows(
         conn,
-        "INSERT INTO ops (actor_id, seq, kind, record_id, scope, moved_from, batch, op, \
-         received_at)",
+        "INSERT INTO ops (actor_id, seq, kind, record_id, scope, moved_from, event_id, batch, \
+         op, received_at)",
         "",
         &rows,
     )

@@ -3,7 +3,8 @@
 use super::StoreResult;
 use async_trait::async_trait;
 use sachhon_shared::authority::{Principal, Role};
-use sachhon_shared::{ActorId, DeviceId, FacilityId};
+use sachhon_shared::{ActorId, DeviceId, EventId, FacilityId};
+use serde::Serialize;
 
 /// A device to register.
 #[derive(Debug, Clone)]
@@ -25,6 +26,23 @@ pub struct Author {
     pub device: DeviceId,
     /// Role and facility, for the authority rules.
     pub principal: Principal,
+}
+
+/// The events a trainer device is assigned, by id and by district (every event of a listed
+/// district). A trainer device with assignments pulls only their events' records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Assignments {
+    /// Events assigned by id.
+    pub events: Vec<EventId>,
+    /// Districts whose events are all assigned.
+    pub districts: Vec<String>,
+}
+
+impl Assignments {
+    /// Whether nothing is assigned (the device sees everything its role may).
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.districts.is_empty()
+    }
 }
 
 /// Credentials: admin tokens, devices, enrolments.
@@ -53,6 +71,16 @@ pub trait DeviceStore: Send + Sync {
     ) -> StoreResult<(DeviceId, Principal)>;
     /// Revokes a device: every token of it stops working at once.
     async fn revoke_device(&self, device: DeviceId) -> StoreResult<()>;
+    /// A device's assignments; [`StoreError::NotFound`](super::StoreError) for an unknown
+    /// device.
+    async fn assignments(&self, device: DeviceId) -> StoreResult<Assignments>;
+    /// Replaces a trainer device's assignments: 404 for an unknown device, invalid for
+    /// another role, an unknown event or a district against the text rule.
+    async fn set_assignments(
+        &self,
+        device: DeviceId,
+        assignments: &Assignments,
+    ) -> StoreResult<Assignments>;
     /// The enrolment an access token belongs to, unless revoked.
     async fn author_by_token(&self, access_hash: &str) -> StoreResult<Option<Author>>;
 }

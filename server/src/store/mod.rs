@@ -19,6 +19,7 @@ mod rows;
 mod sql;
 mod sync;
 mod users;
+mod view;
 
 pub use checkin::*;
 pub use devices::*;

@@ -262,6 +262,10 @@ pub mod t {
         QR_ADMIN_ONLY: "Chỉ quản trị viên xem được mã QR kích hoạt." / "Only administrators can see enrolment QR codes.";
         NO_DEVICES: "Chưa có thiết bị nào." / "No devices yet.";
         BACK: "Quay lại" / "Back";
+        ASSIGNED: "Sự kiện được giao" / "Assigned events";
+        ASSIGNED_ALL: "Tất cả" / "All";
+        ASSIGNED_NOTE: "Điện thoại tập huấn được giao sự kiện chỉ nhận người, đăng ký và lượt quét của các sự kiện đó (và của mọi sự kiện ở huyện được chọn); không giao sự kiện nào thì nhận tất cả." / "A trainer phone assigned events receives only those events' people, registrations and scans (and those of every event in a chosen district); with none, it receives everything.";
+        DISTRICTS: "Huyện" / "Districts";
 
         PLAN_TITLE: "Nhiệm vụ của kế hoạch" / "Tasks of the plan";
         NUMBER: "STT" / "No.";

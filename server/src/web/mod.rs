@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/facilities", get(facilities::list))
         .route("/devices", get(devices::list))
         .route("/devices/{id}/enroll", get(devices::enroll))
+        .route(
+            "/devices/{id}/assignments",
+            get(devices::assignments).post(devices::assign),
+        )
         .route("/plan", get(plan::page))
         .route("/plan/tasks/{number}", post(plan::update))
 }

@@ -35,11 +35,14 @@ impl super::Store {
     }
 }
 
-/// Drops a record that left this device's view, with its projection row.
-pub(super) async fn drop_doc(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
+/// Drops a record that left this device's view: a document with its projection row, or a
+/// scan or annulment fact. Ops of this phone still queued in the outbox stay queued.
+pub(super) async fn drop_record(conn: &mut SqliteConnection, id: Uuid) -> Result<()> {
     for sql in [
         "DELETE FROM docs WHERE id = ?",
         "DELETE FROM registrations WHERE id = ?",
+        "DELETE FROM scans WHERE id = ?",
+        "DELETE FROM annulments WHERE id = ?",
     ] {
         sqlx::query(sql)
             .bind(id.to_string())

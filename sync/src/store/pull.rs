@@ -1,7 +1,7 @@
 //! Applying a pulled page: its ops into documents and facts, its key ring, and the cursor,
 //! in one transaction.
 
-use super::docs::{drop_doc, load_doc, save_doc};
+use super::docs::{drop_record, load_doc, save_doc};
 use super::facts::{self, Origin};
 use super::{questionnaires, Store, BEGIN_WRITE};
 use crate::error::{Error, Result};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 impl Store {
     /// Applies one pulled page and moves the cursor to its `next`, in one transaction: records
     /// that entered this device's view are merged whole, its ops applied, records that left
-    /// it dropped; a non-empty `ticket_keys` replaces the key ring. Idempotent: an op applied
+    /// it dropped (documents and facts); a non-empty `ticket_keys` replaces the key ring. Idempotent: an op applied
     /// before changes nothing.
     pub async fn apply_page(&self, page: &PullPage) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
@@ -64,7 +64,7 @@ impl Store {
             }
         }
         for id in &page.left {
-            drop_doc(&mut tx, *id).await?;
+            drop_record(&mut tx, *id).await?;
         }
         if !page.ticket_keys.is_empty() {
             facts::replace_ticket_keys(&mut tx, &page.ticket_keys).await?;

@@ -419,6 +419,54 @@ async fn pulled_annulments_apply_once_and_the_state_hash_matches_the_shared_repl
 }
 
 #[tokio::test]
+async fn facts_that_left_the_view_are_dropped_and_queued_ops_stay() {
+    let (_home, _key, device) = trainer_with_key(10).await;
+    let (event, registration, person) = (EventId::new(), RegistrationId::new(), PersonId::new());
+    let mut other = Remote::new();
+    let pulled = vec![
+        other.registration(registration, event, person),
+        other.scan(event, registration, person),
+    ];
+    pull(&device, &pulled).await;
+    let annulment = other.annul(ScanId(pulled[1].record));
+    let second = other.scan(event, registration, person);
+    pull(&device, &[annulment.clone(), second.clone()]).await;
+    let walk_in = device
+        .walk_in(event, "Tâm", None, false)
+        .await
+        .expect("walk-in");
+    assert_eq!(device.local_attendance(event).await.expect("count"), 2);
+
+    // The event leaves this phone's view: the server lists its records in `left`.
+    let mut leaving = super::page(&[], "2", &[]);
+    leaving.left = vec![
+        registration.0,
+        pulled[1].record,
+        annulment.record,
+        second.record,
+        walk_in.scan_id.0,
+        walk_in.registration_id.0,
+        walk_in.person_id.0,
+    ];
+    device.store.apply_page(&leaving).await.expect("applies");
+    assert_eq!(device.local_attendance(event).await.expect("count"), 0);
+    assert!(device
+        .record(RecordKind::Registration, registration.0)
+        .await
+        .expect("reads")
+        .is_none());
+    assert_eq!(
+        device.outbox_len().await.expect("len"),
+        3,
+        "the walk-in stays queued"
+    );
+    // Pulled again (the event assigned again), the same facts count once more.
+    pull(&device, &pulled).await;
+    pull(&device, &[annulment, second]).await;
+    assert_eq!(device.local_attendance(event).await.expect("count"), 1);
+}
+
+#[tokio::test]
 async fn the_key_ring_is_replaced_by_pulled_lists_only() {
     let home = tempfile::tempdir().expect("home");
     let (old, new) = (signing_key(10), signing_key(11));

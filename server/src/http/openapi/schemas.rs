@@ -94,6 +94,18 @@ pub struct DeviceCreated {
     token: String,
 }
 
+/// A trainer device's assigned events, as stored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeviceAssignments {
+    /// The device.
+    device_id: Uuid,
+    /// Events assigned by id.
+    events: Vec<Uuid>,
+    /// Districts whose events are all assigned.
+    districts: Vec<String>,
+}
+
 /// A facility as the registry holds it (fields in conflict show their first value).
 #[derive(ToSchema)]
 #[allow(dead_code)]

@@ -149,6 +149,76 @@ impl DeviceStore for SqlStore {
         Ok(())
     }
 
+    async fn assignments(&self, device: DeviceId) -> StoreResult<Assignments> {
+        let mut conn = self.reader.acquire().await?;
+        device_role(&mut conn, device).await?;
+        read_assignments(&mut conn, device).await
+    }
+
+    #[instrument(skip_all)]
+    async fn set_assignments(
+        &self,
+        device: DeviceId,
+        assignments: &Assignments,
+    ) -> StoreResult<Assignments> {
+        let mut tx = self.writer.begin().await?;
+        if device_role(&mut tx, device).await? != Role::Trainer {
+            return Err(StoreError::Invalid {
+                field: Some("role".into()),
+                message: "only a trainer device is assigned events".into(),
+            });
+        }
+        for event in &assignments.events {
+            let known: Option<String> = sqlx::query_scalar("SELECT id FROM events WHERE id = $1")
+                .bind(event.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if known.is_none() {
+                return Err(StoreError::Invalid {
+                    field: Some("events".into()),
+                    message: format!("no event {event}"),
+                });
+            }
+        }
+        for district in &assignments.districts {
+            crate::store::check_text("districts", district, sachhon_shared::text::SHORT)?;
+            if district.trim().is_empty() {
+                return Err(StoreError::Invalid {
+                    field: Some("districts".into()),
+                    message: "a district must not be empty".into(),
+                });
+            }
+        }
+        sqlx::query("DELETE FROM device_assignments WHERE device_id = $1")
+            .bind(device.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let rows = assignments
+            .events
+            .iter()
+            .map(|event| ("event", event.to_string()))
+            .chain(
+                assignments
+                    .districts
+                    .iter()
+                    .map(|district| ("district", district.trim().to_string())),
+            );
+        for (kind, value) in rows {
+            sqlx::query(
+                "INSERT INTO device_assignments (device_id, kind, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(device.to_string())
+            .bind(kind)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let stored = read_assignments(&mut tx, device).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
     async fn author_by_token(&self, access_hash: &str) -> StoreResult<Option<Author>> {
         let row = sqlx::query(
             "SELECT a.id AS actor_id, d.id, d.role, d.facility_id FROM actors a \
@@ -176,6 +246,34 @@ fn principal(row: &AnyRow) -> StoreResult<Principal> {
         role: role.parse().map_err(StoreError::Corrupt)?,
         facility: facility.map(|f| parse::<FacilityId>(&f)).transpose()?,
     })
+}
+
+/// A device's role; [`StoreError::NotFound`] when there is no such device.
+async fn device_role(conn: &mut AnyConnection, device: DeviceId) -> StoreResult<Role> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM devices WHERE id = $1")
+        .bind(device.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    role.ok_or(StoreError::NotFound("device"))?
+        .parse()
+        .map_err(StoreError::Corrupt)
+}
+
+async fn read_assignments(conn: &mut AnyConnection, device: DeviceId) -> StoreResult<Assignments> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, value FROM device_assignments WHERE device_id = $1 ORDER BY kind, value",
+    )
+    .bind(device.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut assignments = Assignments::default();
+    for (kind, value) in rows {
+        match kind.as_str() {
+            "event" => assignments.events.push(parse(&value)?),
+            _ => assignments.districts.push(value),
+        }
+    }
+    Ok(assignments)
 }
 
 async fn insert_enrolment_token(

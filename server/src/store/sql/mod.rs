@@ -16,9 +16,9 @@ use super::apply::{apply_change, load_doc, seq_to_db, Applied, Writer};
 use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
 use super::{
-    Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord, FacilityRecord,
-    NewDevice, ProgressStore, Pulled, QuestionnaireStore, RecordEdit, RegistrationRecord,
-    RegistryStore, ResponseRow, StoreError, StoreResult, SyncStore,
+    Assignments, Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord,
+    FacilityRecord, NewDevice, ProgressStore, Pulled, QuestionnaireStore, RecordEdit,
+    RegistrationRecord, RegistryStore, ResponseRow, StoreError, StoreResult, SyncStore,
 };
 use async_trait::async_trait;
 use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -4,6 +4,9 @@ use super::*;
 use sachhon_shared::authority::Scope;
 use sachhon_shared::wire::{PageBuilder, Rejection};
 use sachhon_shared::Publication;
+use std::collections::{BTreeSet, HashSet};
+
+use crate::store::view::{Backfill, Cursor, Step, View};
 
 #[async_trait]
 impl SyncStore for SqlStore {
@@ -74,84 +77,31 @@ impl SyncStore for SqlStore {
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled> {
-        let after = parse_cursor(after)?;
-        let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
-        let own = viewer
-            .principal
-            .facility
-            .map(|f| Scope::Facility(f).to_key())
-            .unwrap_or_default();
-        // One statement, so that the page and the feed's end come from one snapshot. A row
-        // that moved a record out of the viewer's scope is read too: the viewer drops it.
-        let rows = sqlx::query(
-            "WITH page AS (SELECT ops.cursor, ops.record_id, ops.op, ops.scope, ops.moved_from, \
-                 op_batches.actors FROM ops JOIN op_batches ON op_batches.id = ops.batch \
-                 WHERE ops.cursor > $1 AND ops.actor_id <> $2 \
-                   AND ($3 = 1 OR ops.scope = 'public' OR ops.scope = $4 OR ops.moved_from = $4) \
-                 ORDER BY ops.cursor LIMIT $5) \
-             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
-             LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
-        )
-        .bind(after)
-        .bind(viewer.actor.to_string())
-        .bind(i64::from(sees_all))
-        .bind(own)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.reader)
-        .await?;
-        let mut page = PageBuilder::new();
-        let mut more = false;
-        let (mut last, mut feed_end, mut bytes, mut taken) = (after, after, 0, 0);
-        for row in &rows {
-            feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
-            let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
-                continue;
-            };
-            if taken == limit as usize {
-                break;
-            }
-            let sees = |key: Option<&str>| {
-                key.and_then(Scope::from_key)
-                    .is_some_and(|scope| viewer.principal.may_read(scope))
-            };
-            let moved_from: Option<String> = row.try_get("moved_from")?;
-            let now = sees(row.try_get::<Option<String>, _>("scope")?.as_deref());
-            let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
-            // A record that left this viewer's scope is sent as its id, without the op.
-            let op: Option<Vec<u8>> = if now { row.try_get("op")? } else { None };
-            bytes += op.as_ref().map_or(0, Vec::len);
-            if bytes > PULL_PAGE_BYTES && taken > 0 {
-                more = true;
-                break;
-            }
-            taken += 1;
-            last = cursor;
-            let Some(op) = op else {
-                page.left(record);
-                continue;
-            };
-            if moved_from.is_some() && !sees(moved_from.as_deref()) {
-                let state: Option<(String, Vec<u8>)> =
-                    sqlx::query_as("SELECT kind, state FROM docs WHERE id = $1")
-                        .bind(record.to_string())
-                        .fetch_optional(&self.reader)
-                        .await?;
-                if let Some((kind, state)) = state {
-                    let kind: RecordKind = kind.parse().map_err(StoreError::Corrupt)?;
-                    let state =
-                        Doc::wire_state(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    page.arrived(kind, record, state);
+        let cursor = Cursor::parse(after).ok_or_else(|| StoreError::Invalid {
+            field: Some("after".into()),
+            message: format!("{after:?} is not a cursor this server handed out"),
+        })?;
+        let current = self.current_view(viewer).await?;
+        // Only trainer devices have views: any other device follows the feed, whatever its
+        // cursor says (a backfill is not filtered by role).
+        let step = if viewer.principal.role == Role::Trainer {
+            cursor.step(&current)
+        } else {
+            Step::Feed
+        };
+        match step {
+            Step::Feed => self.feed(viewer, &cursor, &current, limit).await,
+            Step::Leave { holds, next } => {
+                let mut page = PageBuilder::new();
+                for id in self.left_ids(&holds, &current).await? {
+                    page.left(id);
                 }
+                self.finish_page(page, next.encode(), true).await
             }
-            let actors: Vec<u8> = row.try_get("actors")?;
-            page.op(&actors, op);
+            Step::Backfill { held, backfill } => {
+                self.backfill(&cursor, &held, &backfill, limit).await
+            }
         }
-        more |= rows.len() > limit as usize;
-        // A page that is not full ends the feed: jump past rows this viewer does not get
-        // (its own, other facilities'), so an idle device does not rescan them.
-        let next = if more { last } else { last.max(feed_end) }.to_string();
-        let body = page.finish(&next, more, &self.ticket_keys().await?);
-        Ok(Pulled { body, next, more })
     }
 
     #[instrument(skip_all)]
@@ -240,17 +190,6 @@ async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) 
     Ok(())
 }
 
-/// Reads a pull cursor: empty for the start, else the op-log position handed out before.
-fn parse_cursor(text: &str) -> StoreResult<i64> {
-    if text.is_empty() {
-        return Ok(0);
-    }
-    text.parse().map_err(|_| StoreError::Invalid {
-        field: Some("after".into()),
-        message: format!("{text:?} is not a cursor this server handed out"),
-    })
-}
-
 /// Keeps the ops refused one by one, so that nothing is dropped silently.
 async fn record_rejections(
     conn: &mut AnyConnection,
@@ -273,4 +212,289 @@ async fn record_rejections(
         .await?;
     }
     Ok(())
+}
+
+impl SqlStore {
+    /// A page's bytes with the ticket keys, and the two fields its answer's headers repeat.
+    async fn finish_page(
+        &self,
+        page: PageBuilder,
+        next: String,
+        more: bool,
+    ) -> StoreResult<Pulled> {
+        let body = page.finish(&next, more, &self.ticket_keys().await?);
+        Ok(Pulled { body, next, more })
+    }
+
+    /// The view a device's pulls follow now: a trainer device with assignments sees the public
+    /// records and its assigned events' records; every other device what its role may see.
+    async fn current_view(&self, viewer: &Author) -> StoreResult<View> {
+        if viewer.principal.role != Role::Trainer {
+            return Ok(View::All);
+        }
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT a.kind, CASE WHEN a.kind = 'event' THEN a.value ELSE e.id END AS event \
+             FROM device_assignments a LEFT JOIN events e \
+               ON a.kind = 'district' AND e.district = a.value \
+             WHERE a.device_id = $1",
+        )
+        .bind(viewer.device.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        if rows.is_empty() {
+            return Ok(View::All);
+        }
+        let events = rows
+            .into_iter()
+            .filter_map(|(_, event)| event)
+            .map(|event| parse::<Uuid>(&event))
+            .collect::<StoreResult<BTreeSet<Uuid>>>()?;
+        Ok(View::Events(events))
+    }
+
+    /// A page of the feed after the cursor, as the device's role and view see it.
+    async fn feed(
+        &self,
+        viewer: &Author,
+        cursor: &Cursor,
+        view: &View,
+        limit: u32,
+    ) -> StoreResult<Pulled> {
+        let after = cursor.position;
+        let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
+        let own = viewer
+            .principal
+            .facility
+            .map(|f| Scope::Facility(f).to_key())
+            .unwrap_or_default();
+        // One statement, so that the page and the feed's end come from one snapshot. A row
+        // that moved a record out of the viewer's scope is read too: the viewer drops it.
+        let sql = format!(
+            "WITH page AS (SELECT ops.cursor, ops.kind, ops.record_id, ops.op, ops.scope, \
+                 ops.moved_from, op_batches.actors FROM ops \
+                 JOIN op_batches ON op_batches.id = ops.batch \
+                 WHERE ops.cursor > $1 AND ops.actor_id <> $2 \
+                   AND ($3 = 1 OR ops.scope = 'public' OR ops.scope = $4 OR ops.moved_from = $4) \
+                   AND {} \
+                 ORDER BY ops.cursor LIMIT $5) \
+             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
+             LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
+            visible(view)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(viewer.actor.to_string())
+            .bind(i64::from(sees_all))
+            .bind(own)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut page = PageBuilder::new();
+        let mut more = false;
+        let (mut last, mut feed_end, mut bytes, mut taken) = (after, after, 0, 0);
+        let mut people_sent = HashSet::new();
+        for row in &rows {
+            feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
+            let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
+                continue;
+            };
+            if taken == limit as usize {
+                break;
+            }
+            let sees = |key: Option<&str>| {
+                key.and_then(Scope::from_key)
+                    .is_some_and(|scope| viewer.principal.may_read(scope))
+            };
+            let moved_from: Option<String> = row.try_get("moved_from")?;
+            let now = sees(row.try_get::<Option<String>, _>("scope")?.as_deref());
+            let record: Uuid = parse(&row.try_get::<String, _>("record_id")?)?;
+            // A record that left this viewer's scope is sent as its id, without the op.
+            let op: Option<Vec<u8>> = if now { row.try_get("op")? } else { None };
+            bytes += op.as_ref().map_or(0, Vec::len);
+            if bytes > PULL_PAGE_BYTES && taken > 0 {
+                more = true;
+                break;
+            }
+            taken += 1;
+            last = cursor;
+            let Some(op) = op else {
+                page.left(record);
+                continue;
+            };
+            if moved_from.is_some() && !sees(moved_from.as_deref()) {
+                self.send_state(&mut page, record).await?;
+            }
+            // A registration of an assigned event brings its person whole: the person's
+            // earlier ops were outside this view when they passed.
+            if *view != View::All && row.try_get::<String, _>("kind")? == "registration" {
+                let person: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT person_id FROM registrations WHERE id = $1")
+                        .bind(record.to_string())
+                        .fetch_optional(&self.reader)
+                        .await?;
+                if let Some(person) = person.flatten() {
+                    let person: Uuid = parse(&person)?;
+                    if people_sent.insert(person) {
+                        self.send_state(&mut page, person).await?;
+                    }
+                }
+            }
+            let actors: Vec<u8> = row.try_get("actors")?;
+            page.op(&actors, op);
+        }
+        more |= rows.len() > limit as usize;
+        // A page that is not full ends the feed: jump past rows this viewer does not get
+        // (its own, other facilities'), so an idle device does not rescan them.
+        let next = if more { last } else { last.max(feed_end) };
+        let next = Cursor::at(next, view.clone());
+        self.finish_page(page, next.encode(), more).await
+    }
+
+    /// A page of the history a device lacks after its view grew: the rows up to its cursor's
+    /// position of records in the backfill's target view but not in the `held` one (its own
+    /// included: it may have dropped them when they left its view).
+    async fn backfill(
+        &self,
+        cursor: &Cursor,
+        held: &View,
+        backfill: &Backfill,
+        limit: u32,
+    ) -> StoreResult<Pulled> {
+        let sql = format!(
+            "SELECT ops.cursor, ops.op, op_batches.actors FROM ops \
+             JOIN op_batches ON op_batches.id = ops.batch \
+             WHERE ops.cursor > $1 AND ops.cursor <= $2 AND {} AND NOT ({}) \
+             ORDER BY ops.cursor LIMIT $3",
+            visible(&backfill.target),
+            visible(held)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(backfill.after)
+            .bind(cursor.position)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut page = PageBuilder::new();
+        let (mut last, mut bytes, mut more) = (backfill.after, 0, rows.len() > limit as usize);
+        for (taken, row) in rows.iter().take(limit as usize).enumerate() {
+            let op: Vec<u8> = row.try_get("op")?;
+            bytes += op.len();
+            if bytes > PULL_PAGE_BYTES && taken > 0 {
+                more = true;
+                break;
+            }
+            last = row.try_get("cursor")?;
+            let actors: Vec<u8> = row.try_get("actors")?;
+            page.op(&actors, op);
+        }
+        let next = if more {
+            Cursor {
+                position: cursor.position,
+                held: held.clone(),
+                backfill: Some(Backfill {
+                    after: last,
+                    target: backfill.target.clone(),
+                }),
+            }
+        } else {
+            Cursor::at(cursor.position, backfill.target.clone())
+        };
+        // The feed continues after the backfill, so the page says there is more either way.
+        self.finish_page(page, next.encode(), true).await
+    }
+
+    /// The ids of the records a device holding `holds` drops when its view is `keep`: the
+    /// registrations, scans and annulments of events it no longer has, the people registered
+    /// for none it keeps, and (from the whole view) facilities and responses.
+    async fn left_ids(&self, holds: &View, keep: &View) -> StoreResult<Vec<Uuid>> {
+        let View::Events(kept) = keep else {
+            return Ok(Vec::new());
+        };
+        let kept_in = |column: &str| in_events(column, kept);
+        let (event_gone, person_gone) = match holds {
+            View::All => (
+                format!("NOT ({})", kept_in("r.event_id")),
+                format!(
+                    "SELECT p.id FROM people p WHERE NOT EXISTS (SELECT 1 FROM registrations k \
+                     WHERE k.person_id = p.id AND {})",
+                    kept_in("k.event_id")
+                ),
+            ),
+            View::Events(held) => {
+                let gone: BTreeSet<Uuid> = held.difference(kept).copied().collect();
+                (
+                    in_events("r.event_id", &gone),
+                    format!(
+                        "SELECT DISTINCT r.person_id FROM registrations r WHERE {} \
+                         AND NOT EXISTS (SELECT 1 FROM registrations k \
+                         WHERE k.person_id = r.person_id AND {})",
+                        in_events("r.event_id", &gone),
+                        kept_in("k.event_id")
+                    ),
+                )
+            }
+        };
+        let mut queries = vec![
+            format!("SELECT r.id FROM registrations r WHERE {event_gone}"),
+            format!("SELECT r.id FROM scans r WHERE {event_gone}"),
+            format!(
+                "SELECT a.id FROM annulments a LEFT JOIN scans r ON r.id = a.scan_id \
+                 WHERE {event_gone}"
+            ),
+            person_gone,
+        ];
+        if *holds == View::All {
+            queries.push("SELECT id FROM docs WHERE kind IN ('facility', 'response')".into());
+        }
+        let mut ids = Vec::new();
+        for sql in queries {
+            let found: Vec<Option<String>> =
+                sqlx::query_scalar(&sql).fetch_all(&self.reader).await?;
+            for id in found.into_iter().flatten() {
+                ids.push(parse(&id)?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Adds a record's whole merged state to the page, when the server holds it.
+    async fn send_state(&self, page: &mut PageBuilder, record: Uuid) -> StoreResult<()> {
+        let state: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT kind, state FROM docs WHERE id = $1")
+                .bind(record.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        if let Some((kind, state)) = state {
+            let kind: RecordKind = kind.parse().map_err(StoreError::Corrupt)?;
+            let state = Doc::wire_state(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            page.arrived(kind, record, state);
+        }
+        Ok(())
+    }
+}
+
+/// The SQL condition (on `ops`) of the op-log rows of a view's records.
+fn visible(view: &View) -> String {
+    let View::Events(events) = view else {
+        return "(1 = 1)".into();
+    };
+    format!(
+        "(ops.scope = 'public' OR {} OR (ops.kind = 'person' AND EXISTS (SELECT 1 \
+         FROM registrations v WHERE v.person_id = ops.record_id AND {})))",
+        in_events("ops.event_id", events),
+        in_events("v.event_id", events)
+    )
+}
+
+/// The SQL condition that `column` holds one of `events`, false (never null) otherwise. The
+/// ids are written into the statement: they are parsed UUIDs, never caller text.
+fn in_events(column: &str, events: &BTreeSet<Uuid>) -> String {
+    if events.is_empty() {
+        return "(1 = 0)".into();
+    }
+    let ids: Vec<String> = events.iter().map(|id| format!("'{id}'")).collect();
+    format!(
+        "({column} IS NOT NULL AND {column} IN ({}))",
+        ids.join(", ")
+    )
 }
