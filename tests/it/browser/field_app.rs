@@ -244,7 +244,7 @@ async fn a_trainer_checks_in_offline_and_syncs(backend: Backend) -> anyhow::Resu
         b.set_offline(true).await?;
         open(b, &base).await?;
         wait_for(
-            &b,
+            b,
             &format!(
                 "[...document.querySelectorAll('#event option')].some(o => o.value === {})",
                 json!(event)
@@ -278,7 +278,7 @@ async fn a_trainer_checks_in_offline_and_syncs(backend: Backend) -> anyhow::Resu
         eval(b, "document.querySelector('#verdict').dataset.status = ''").await?;
         click(b, "#walkin").await?;
         wait_for(
-            &b,
+            b,
             "document.querySelector('#verdict').dataset.status === 'ok'",
         )
         .await?;
@@ -338,11 +338,11 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         let response = wait_for(first, "document.querySelector('#response').value").await?;
         let response = response.as_str().context("response id")?.to_string();
         screenshot(first, "field-enterprise-started").await?;
-        sync(&first).await?;
-        sync(&second).await?;
+        sync(first).await?;
+        sync(second).await?;
         set(second, "#response", &response).await?;
         wait_for(
-            &second,
+            second,
             "document.querySelector('[name=knows_cp]').value === 'yes'",
         )
         .await?;
@@ -355,7 +355,7 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         set(first, "[name=notes]", "Đã thay đèn LED").await?;
         click(first, "#save").await?;
         wait_for(
-            &first,
+            first,
             "document.querySelector('#outbox').dataset.count === '1'",
         )
         .await?;
@@ -365,16 +365,16 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         set(second, "[name=notes]", "Tiết kiệm nước").await?;
         click(second, "#save").await?;
         wait_for(
-            &second,
+            second,
             "document.querySelector('#outbox').dataset.count === '1'",
         )
         .await?;
         for phone in [first, second] {
             phone.set_offline(false).await?;
         }
-        sync(&first).await?;
-        sync(&second).await?;
-        sync(&first).await?;
+        sync(first).await?;
+        sync(second).await?;
+        sync(first).await?;
 
         let merged = admin
             .get(&format!("/api/v1/responses/{response}"))
