@@ -21,7 +21,7 @@ on_both_backends!(
 
 /// Runs `drive` with browsers, closing them whatever happens (a failed assertion is a panic,
 /// and Chromium would outlive the test).
-async fn with_browsers<F, Fut>(sessions: Vec<Session>, drive: F) -> anyhow::Result<()>
+pub(super) async fn with_browsers<F, Fut>(sessions: Vec<Session>, drive: F) -> anyhow::Result<()>
 where
     F: FnOnce(Vec<Session>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -80,14 +80,14 @@ async fn click(session: &Session, css: &str) -> anyhow::Result<()> {
 }
 
 /// Opens the app and waits until it has started.
-async fn open(session: &Session, base: &str) -> anyhow::Result<()> {
+pub(super) async fn open(session: &Session, base: &str) -> anyhow::Result<()> {
     session.goto(&format!("{base}/app/")).await?;
     wait_for(session, "document.body.dataset.ready === 'true'").await?;
     Ok(())
 }
 
 /// Enrols the app with a device token and waits for the first sync.
-async fn enrol(session: &Session, base: &str, token: &str) -> anyhow::Result<()> {
+pub(super) async fn enrol(session: &Session, base: &str, token: &str) -> anyhow::Result<()> {
     open(session, base).await?;
     set(session, "#enroll-token", token).await?;
     click(session, "#enroll").await?;
@@ -131,7 +131,7 @@ async fn screenshot(session: &Session, name: &str) -> anyhow::Result<()> {
 }
 
 /// Waits until the service worker controls the page, so that it can load with no network.
-async fn controlled(session: &Session) -> anyhow::Result<()> {
+pub(super) async fn controlled(session: &Session) -> anyhow::Result<()> {
     wait_for(session, "navigator.serviceWorker.controller !== null").await?;
     Ok(())
 }
