@@ -285,18 +285,18 @@ async fn failed_handshakes_do_not_block_other_connections() -> anyhow::Result<()
         .await;
     assert!(distrusted.is_err(), "{distrusted:?}");
 
-    // Meanwhile everyone else is served at once.
-    let started = Instant::now();
+    // Meanwhile everyone else is served, while the stalled handshakes are still held (they
+    // are dropped 10 s after they began).
     for _ in 0..5 {
         assert_eq!(admin.get("/healthz").await?.status, StatusCode::OK);
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
     let event = admin.event("Sau các lỗi TLS", "awareness").await?;
     assert_eq!(admin.attendance(&event).await?["count"], json!(0));
+    assert!(
+        stalled_since.elapsed() < Duration::from_secs(9),
+        "served only after {:?}",
+        stalled_since.elapsed()
+    );
 
     // The stalled handshakes are dropped after the handshake timeout (10 s).
     for stream in [&mut stalled, &mut half_hello] {
