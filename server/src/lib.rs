@@ -1,12 +1,14 @@
 //! The sachhon sync server as a library: [`app`] builds the router for in-process tests,
-//! [`serve`] runs it on a listener for the binary and the end-to-end tests.
+//! [`serve`] runs it on a listener for the binary and the end-to-end tests, [`serve_tls`]
+//! does the same over HTTPS.
 
 pub mod bootstrap;
 pub mod http;
 pub mod progress;
 pub mod store;
 pub mod time;
+pub mod tls;
 pub mod tokens;
 pub mod web;
 
-pub use http::{app, serve, AppState};
+pub use http::{app, serve, serve_tls, AppState};

@@ -4,7 +4,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::store::{UserRole, UserWrite};
-use sachhon_server::{store, tokens, web, AppState};
+use sachhon_server::{store, tls, tokens, web, AppState};
+use std::path::PathBuf;
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -29,9 +31,27 @@ enum Command {
         #[arg(long, env = "SACHHON_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
         /// Address phones use to reach this server, put in enrolment QR codes
-        /// (default: http:// and the bound address).
+        /// (default: http://, or https:// with --tls-cert, and the bound address).
         #[arg(long, env = "SACHHON_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM: the server's certificate, then
+        /// intermediates); needs --tls-key. Session cookies become Secure and answers carry
+        /// Strict-Transport-Security.
+        #[arg(
+            long,
+            env = "SACHHON_TLS_CERT",
+            value_name = "FILE",
+            requires = "tls_key"
+        )]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+        #[arg(
+            long,
+            env = "SACHHON_TLS_KEY",
+            value_name = "FILE",
+            requires = "tls_cert"
+        )]
+        tls_key: Option<PathBuf>,
     },
     /// Manages the accounts of the office web pages.
     User {
@@ -74,7 +94,17 @@ async fn main() -> anyhow::Result<()> {
             db,
             bind,
             public_url,
-        } => serve(&db, &bind, public_url).await,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(tls::load(&cert, &key).context("loading the TLS certificate and key")?)
+                }
+                _ => None,
+            };
+            serve(&db, &bind, public_url, tls).await
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -128,7 +158,12 @@ async fn add_user(db: &str, username: &str, role: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Result<()> {
+async fn serve(
+    db: &str,
+    bind: &str,
+    public_url: Option<String>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> anyhow::Result<()> {
     let store = store::connect(db)
         .await
         .with_context(|| format!("opening the database {db}"))?;
@@ -142,10 +177,15 @@ async fn serve(db: &str, bind: &str, public_url: Option<String>) -> anyhow::Resu
         .await
         .with_context(|| format!("binding {bind}"))?;
     let address = listener.local_addr()?;
-    let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{address}"));
     let state = AppState::new(store, env_token.map(|t| tokens::hash(&t)), &public_url);
-    tracing::info!(%address, "listening");
-    sachhon_server::serve(listener, state, shutdown_signal()).await?;
+    // `address` last: scripts and the test harness read the address at the end of the line.
+    tracing::info!(%scheme, %address, "listening");
+    match tls {
+        Some(tls) => sachhon_server::serve_tls(listener, state, tls, shutdown_signal()).await?,
+        None => sachhon_server::serve(listener, state, shutdown_signal()).await?,
+    }
     Ok(())
 }
 

@@ -1,6 +1,11 @@
 //! The HTTP transport of the sync protocol: enrol, push one batch, pull one page. It holds no
 //! sync state; what to send and what to do with the answers is decided in `sync`. Every push
 //! and pull carries the device's clock in the device-time header.
+//!
+//! `https://` servers are verified with rustls against the Mozilla roots built in, plus the
+//! enrolment's private CA when it has one. A request that fails in TLS (certificate refused,
+//! handshake failed) is [`Error::Tls`]; one that fails for want of network is
+//! [`Error::Offline`].
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -45,13 +50,21 @@ struct Problem {
 }
 
 impl Client {
-    /// A client whose requests give up after `timeout` (connecting: at most 10 s of it) and
-    /// that reports `clock` to the server.
-    pub fn new(timeout: Duration, clock: Clock) -> Result<Self> {
-        let http = reqwest::Client::builder()
+    /// A client whose requests give up after `timeout` (connecting: at most 10 s of it), that
+    /// reports `clock` to the server and that trusts the certificates of `ca_cert` (PEM, one
+    /// or more) besides the public roots.
+    pub fn new(timeout: Duration, clock: Clock, ca_cert: Option<&str>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
-            .user_agent(concat!("sachhon-device/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("sachhon-device/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = ca_cert {
+            for certificate in ca_certificates(pem)? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {}", chain(&e))))?;
         Ok(Self { http, clock })
@@ -211,14 +224,49 @@ fn problem(status: StatusCode, body: &[u8]) -> Error {
     }
 }
 
-/// A request that did not get an answer: the network's fault, unless the request itself could
-/// not be built.
+/// The certificates of a PEM text (a CA file): at least one, or [`Error::Invalid`].
+fn ca_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| Error::Invalid(format!("CA certificate: {}", chain(&e))))?;
+    if certificates.is_empty() {
+        return Err(Error::Invalid(
+            "CA certificate: no PEM certificate (-----BEGIN CERTIFICATE-----) found".into(),
+        ));
+    }
+    Ok(certificates)
+}
+
+/// A request that did not get an answer: a TLS failure when rustls refused the connection, the
+/// network's fault otherwise, unless the request itself could not be built.
 fn transport(error: reqwest::Error) -> Error {
     if error.is_builder() {
         Error::Invalid(chain(&error))
+    } else if is_tls(&error) {
+        Error::Tls(chain(&error))
     } else {
         Error::Offline(chain(&error))
     }
+}
+
+/// Whether rustls failed somewhere in an error's causes. The TLS error travels inside an
+/// `io::Error`, whose `source()` skips it, so those are opened with `get_ref()`.
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        if cause.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if is_tls(inner) {
+                return true;
+            }
+        }
+        next = cause.source();
+    }
+    false
 }
 
 /// An error with its causes, `outer: inner: …` (reqwest's own message omits them).

@@ -85,6 +85,9 @@ pub struct Status {
     pub cursor: String,
     /// The ticket keys held for checking tickets offline, retired ones included.
     pub ticket_keys: u64,
+    /// Whether the enrolment trusts a private CA (`enroll --ca-cert`) besides the public
+    /// roots.
+    pub private_ca: bool,
 }
 
 /// One field phone. Cheap to clone; clones share the replica, and syncs (and enrolments) of
@@ -110,7 +113,7 @@ impl Device {
     pub async fn open_with(home: &Path, options: Options) -> Result<Self> {
         let store = Store::open(home).await?;
         let clock = Clock::new(options.clock_offset_ms);
-        let client = Client::new(options.request_timeout, clock)?;
+        let client = Client::new(options.request_timeout, clock, None)?;
         Ok(Self {
             home: home.to_path_buf(),
             store,
@@ -133,19 +136,41 @@ impl Device {
 
     /// Enrols with `server_url` using a one-time `token`. Enrolling again is refused while
     /// local ops are unsent; otherwise it starts a new actor (ops from 1) and a full pull.
+    /// An `https://` server is verified against the public roots; see
+    /// [`Device::enroll_with_ca`] for a private CA.
     pub async fn enroll(&self, server_url: &str, token: &str) -> Result<Enrolment> {
+        self.enroll_with_ca(server_url, token, None).await
+    }
+
+    /// [`Device::enroll`] with an `https://` server whose certificate is issued by a private
+    /// CA: `ca_cert` is PEM text (one or more certificates) trusted besides the public roots,
+    /// for this enrolment and every sync after it. A CA with an `http://` address, or text
+    /// without a certificate, is refused with [`Error::Invalid`] before the token is spent; a
+    /// server whose certificate the CA does not vouch for fails with [`Error::Tls`].
+    pub async fn enroll_with_ca(
+        &self,
+        server_url: &str,
+        token: &str,
+        ca_cert: Option<&str>,
+    ) -> Result<Enrolment> {
         let server_url = normalize_server_url(server_url)?;
         if token.trim().is_empty() {
             return Err(Error::Invalid("the enrolment token is empty".into()));
         }
+        if ca_cert.is_some() && !server_url.starts_with("https://") {
+            return Err(Error::Invalid(format!(
+                "a CA certificate is for an https:// server, not {server_url}"
+            )));
+        }
+        let client = self.client_for(ca_cert)?;
         let _guard = self.sync_lock.lock().await;
         // Checked before spending the one-time token, and again when installing.
         let outbox = self.store.outbox_len().await?;
         if outbox > 0 {
             return Err(Error::PendingOps { outbox });
         }
-        let enrolment = self.client.enroll(&server_url, token.trim()).await?;
-        self.store.install(&server_url, &enrolment).await?;
+        let enrolment = client.enroll(&server_url, token.trim()).await?;
+        self.store.install(&server_url, &enrolment, ca_cert).await?;
         Ok(enrolment)
     }
 
@@ -154,7 +179,7 @@ impl Device {
     pub async fn install_enrolment(&self, server_url: &str, enrolment: &Enrolment) -> Result<()> {
         let server_url = normalize_server_url(server_url)?;
         let _guard = self.sync_lock.lock().await;
-        self.store.install(&server_url, enrolment).await
+        self.store.install(&server_url, enrolment, None).await
     }
 
     /// Registers a walk-in and checks them into `event`, offline: a new person, a registration
@@ -312,9 +337,11 @@ impl Device {
     /// outbox.
     pub async fn sync(&self) -> Result<SyncReport> {
         let _guard = self.sync_lock.lock().await;
+        let me = self.store.require_enrolled().await?;
+        let client = self.client_for(me.ca_cert.as_deref())?;
         sync::run(sync::Plan {
             store: &self.store,
-            client: &self.client,
+            client: &client,
             clock: self.clock,
             push_batch: self.options.push_batch,
             pull_limit: self.options.pull_limit,
@@ -357,6 +384,7 @@ impl Device {
                 next_seq: Some(me.next_seq),
                 cursor: me.cursor,
                 ticket_keys,
+                private_ca: me.ca_cert.is_some(),
             },
             None => Status {
                 enrolled: false,
@@ -369,8 +397,18 @@ impl Device {
                 next_seq: None,
                 cursor: String::new(),
                 ticket_keys,
+                private_ca: false,
             },
         })
+    }
+
+    /// The transport for an enrolment: the device's own, or one that also trusts the
+    /// enrolment's private CA.
+    fn client_for(&self, ca_cert: Option<&str>) -> Result<Client> {
+        match ca_cert {
+            None => Ok(self.client.clone()),
+            Some(pem) => Client::new(self.options.request_timeout, self.clock, Some(pem)),
+        }
     }
 }
 

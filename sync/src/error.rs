@@ -33,6 +33,13 @@ pub enum Error {
     /// Everything stays queued.
     #[error("the server cannot be reached: {0}")]
     Offline(String),
+    /// The secure connection to the server failed: its certificate is not trusted (unknown
+    /// CA, wrong name, expired) or the TLS handshake failed (a plain-HTTP server at an
+    /// `https://` address, no common protocol). Not a network failure: retrying will not help
+    /// until the address or the trusted CA (`enroll --ca-cert`) is fixed. Everything stays
+    /// queued.
+    #[error("TLS failure: {0}")]
+    Tls(String),
     /// The server refused the request with a problem answer.
     #[error("the server answered {status}: {detail}")]
     Server {
@@ -76,6 +83,7 @@ impl Error {
             Self::Conflict(_) => "conflict",
             Self::Forbidden(_) => "forbidden",
             Self::Offline(_) => "offline",
+            Self::Tls(_) => "tls",
             Self::Server { .. } => "server",
             Self::Protocol(_) => "protocol",
             Self::Unrecoverable(_) => "unrecoverable",

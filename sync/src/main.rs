@@ -1,9 +1,10 @@
 //! `sachhon-device`: the reference field client, one phone per `--home` directory.
 //!
 //! Every command prints exactly one JSON object on standard output. Exit 0 on success; 1 when
-//! the command was understood but refused or failed (`{"error", "detail"}`), or when a scan's
-//! verdict turns the person away (the verdict is printed as on success); 2 on usage errors
-//! (`{"error": "usage", "detail"}`, with clap's message on standard error too).
+//! the command was understood but refused or failed (`{"error", "detail"}`: `"offline"` when
+//! the server cannot be reached, `"tls"` when its certificate or the TLS handshake fails, …),
+//! or when a scan's verdict turns the person away (the verdict is printed as on success); 2 on
+//! usage errors (`{"error": "usage", "detail"}`, with clap's message on standard error too).
 
 use clap::{Parser, Subcommand};
 use sachhon_shared::{EventId, FacilityId, QuestionnaireId, ResponseId, ScanId};
@@ -37,12 +38,16 @@ struct Cli {
 enum Command {
     /// Enrols this phone with a server, using a one-time device token.
     Enroll {
-        /// The server address, e.g. http://127.0.0.1:8080.
+        /// The server address, e.g. http://127.0.0.1:8080 or https://sachhon.example.org.
         #[arg(long, value_name = "URL")]
         server: String,
         /// The one-time enrolment token.
         #[arg(long, value_name = "TOKEN")]
         token: String,
+        /// A private CA (PEM file) that issued an https:// server's certificate: trusted
+        /// besides the public roots, kept with the enrolment for every later sync.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
     },
     /// Pushes queued changes and pulls the server's.
     Sync,
@@ -211,8 +216,20 @@ async fn run(home: PathBuf, options: Options, command: Command) -> Result<Output
 
 async fn execute(device: &Device, command: Command) -> Result<Output, Error> {
     let output = match command {
-        Command::Enroll { server, token } => {
-            let enrolment = device.enroll(&server, &token).await?;
+        Command::Enroll {
+            server,
+            token,
+            ca_cert,
+        } => {
+            let ca_cert = ca_cert
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| Error::Invalid(format!("--ca-cert {}: {e}", path.display())))
+                })
+                .transpose()?;
+            let enrolment = device
+                .enroll_with_ca(&server, &token, ca_cert.as_deref())
+                .await?;
             json!({
                 "device_id": enrolment.device_id,
                 "actor_id": enrolment.actor_id,

@@ -8,6 +8,7 @@
 //! skip.
 
 mod field_app;
+mod field_https;
 mod field_tickets;
 mod field_vectors;
 mod webdriver;

@@ -9,6 +9,7 @@ mod compression;
 mod crash;
 mod devices;
 mod hardening;
+mod https;
 mod import;
 mod openapi;
 mod postgres;

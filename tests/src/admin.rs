@@ -28,8 +28,14 @@ pub struct Answer {
 impl AdminClient {
     /// A client for the server at `base` with `token`.
     pub fn new(base: &str, token: &str) -> Self {
+        Self::with_http(reqwest::Client::new(), base, token)
+    }
+
+    /// A client for the server at `base` with `token`, sending through `http` (one that
+    /// trusts a test CA, say).
+    pub fn with_http(http: reqwest::Client, base: &str, token: &str) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
         }

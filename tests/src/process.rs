@@ -56,8 +56,34 @@ impl ServerProcess {
 
     /// Starts the server on a given address (to come back where phones know it).
     pub async fn start_at(db_url: &str, bind: &str) -> anyhow::Result<Self> {
-        let mut child = Command::new(binary("sachhon")?)
-            .args(["serve", "--db", db_url, "--bind", bind])
+        Self::spawn(db_url, bind, None).await
+    }
+
+    /// Starts `sachhon serve … --tls-cert FILE --tls-key FILE` on a given address
+    /// (`127.0.0.1:0` for any port): it serves HTTPS.
+    pub async fn start_tls(
+        db_url: &str,
+        bind: &str,
+        tls: &crate::TlsFiles,
+    ) -> anyhow::Result<Self> {
+        Self::spawn(db_url, bind, Some(tls)).await
+    }
+
+    async fn spawn(
+        db_url: &str,
+        bind: &str,
+        tls: Option<&crate::TlsFiles>,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(binary("sachhon")?);
+        command.args(["serve", "--db", db_url, "--bind", bind]);
+        if let Some(tls) = tls {
+            command
+                .arg("--tls-cert")
+                .arg(&tls.cert)
+                .arg("--tls-key")
+                .arg(&tls.key);
+        }
+        let mut child = command
             .env("SACHHON_ADMIN_TOKEN", crate::ADMIN_TOKEN)
             .env("SACHHON_LOG", "warn,sachhon=info")
             .stdout(Stdio::null())
@@ -78,15 +104,16 @@ impl ServerProcess {
         .context("the server did not start within 60 s")??;
         // Keep draining stderr so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let scheme = if tls.is_some() { "https" } else { "http" };
         Ok(Self {
-            url: format!("http://{address}"),
+            url: format!("{scheme}://{address}"),
             child,
         })
     }
 
     /// The `host:port` it listens on.
     pub fn address(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        crate::host_port(&self.url)
     }
 
     /// The operating-system process id (to read its memory use).

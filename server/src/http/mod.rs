@@ -20,6 +20,9 @@ pub use problem::ApiError;
 
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::header::STRICT_TRANSPORT_SECURITY;
+use axum::http::HeaderValue;
+use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use std::future::Future;
@@ -53,6 +56,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Failed logins and the password checkers of this process.
     pub logins: Arc<crate::web::throttle::LoginThrottle>,
+    /// Whether this process serves HTTPS itself ([`serve_tls`]): session cookies are
+    /// `Secure` and every answer carries `Strict-Transport-Security`.
+    pub https: bool,
 }
 
 impl AppState {
@@ -64,12 +70,15 @@ impl AppState {
             admin_token_hash: admin_token_hash.map(Arc::from),
             public_url: Arc::from(public_url),
             logins: Arc::default(),
+            https: false,
         }
     }
 }
 
-/// The router with every route.
+/// The router with every route; when the state serves HTTPS, every answer carries
+/// `Strict-Transport-Security`.
 pub fn app(state: AppState) -> Router {
+    let https = state.https;
     let api = Router::new()
         .route("/enroll", post(sync::enroll))
         // Outermost first: refuse unknown content codings (415), decode zstd and gzip as the
@@ -140,7 +149,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(coding::compression());
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/app", get(app::root))
         .route("/app/", get(app::index))
@@ -160,7 +169,21 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), route)
             }),
         )
-        .with_state(state)
+        .with_state(state);
+    if https {
+        router.layer(middleware::map_response(strict_transport_security))
+    } else {
+        router
+    }
+}
+
+/// Adds [`crate::tls::HSTS`] to an answer.
+async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(crate::tls::HSTS),
+    );
+    response
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -173,5 +196,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listen::run(listener, app(state), shutdown).await
+    listen::run(listener, app(state), None, shutdown).await
+}
+
+/// Serves the app over HTTPS with `tls` (see [`crate::tls::load`]) on a bound listener until
+/// `shutdown` resolves. The state is marked [`AppState::https`]: `Secure` cookies, HSTS.
+pub async fn serve_tls(
+    listener: TcpListener,
+    mut state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    state.https = true;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    listen::run(listener, app(state), Some(acceptor), shutdown).await
 }

@@ -1,7 +1,7 @@
 //! Web sessions and CSRF protection.
 //!
 //! A session is a random token in the `sachhon_session` cookie (HttpOnly, SameSite=Strict,
-//! Path=/, Secure behind https, 12 h); the database keeps only its SHA-256 and the session's
+//! Path=/, Secure over https, 12 h); the database keeps only its SHA-256 and the session's
 //! CSRF token. Every form carries that CSRF token in a hidden `csrf` field and a POST without
 //! it is refused (403) before anything is read or written. The login form, shown before any
 //! session exists, is bound to a pre-session cookie (`sachhon_login`) instead: its CSRF field
@@ -91,9 +91,10 @@ pub async fn api_user(parts: &Parts, state: &AppState) -> Result<Option<SessionU
     Ok(Some(user))
 }
 
-/// Whether cookies must be `Secure` (the server is reached over https).
+/// Whether cookies must be `Secure`: the server serves HTTPS itself, or is reached over
+/// https (a TLS proxy in front, `--public-url https://…`).
 pub fn secure(state: &AppState) -> bool {
-    state.public_url.starts_with("https://")
+    state.https || state.public_url.starts_with("https://")
 }
 
 /// A `Set-Cookie` value for one of our cookies.

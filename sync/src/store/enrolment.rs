@@ -23,6 +23,9 @@ pub(crate) struct Enrolled {
     pub facility_id: Option<FacilityId>,
     pub next_seq: u64,
     pub cursor: String,
+    /// The private CA (PEM) the server's certificate is checked against, besides the public
+    /// roots; `None` for the public roots only.
+    pub ca_cert: Option<String>,
 }
 
 // The access token is a secret: never in Debug output.
@@ -37,6 +40,7 @@ impl fmt::Debug for Enrolled {
             .field("facility_id", &self.facility_id)
             .field("next_seq", &self.next_seq)
             .field("cursor", &self.cursor)
+            .field("ca_cert", &self.ca_cert.as_ref().map(|_| "<PEM>"))
             .finish()
     }
 }
@@ -64,9 +68,15 @@ impl Store {
     }
 
     /// Records a new enrolment: a new actor whose ops start at 1, a pull from the beginning
-    /// (the new role may see other records) and the enrolment's ticket key ring. Refused while
-    /// the outbox holds ops of the previous actor: they would never be sent.
-    pub async fn install(&self, server_url: &str, enrolment: &Enrolment) -> Result<()> {
+    /// (the new role may see other records), the enrolment's ticket key ring and the private
+    /// CA (PEM) that the server's certificate is checked against, if any. Refused while the
+    /// outbox holds ops of the previous actor: they would never be sent.
+    pub async fn install(
+        &self,
+        server_url: &str,
+        enrolment: &Enrolment,
+        ca_cert: Option<&str>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let outbox = count_outbox(&mut tx).await?;
         if outbox > 0 {
@@ -74,8 +84,8 @@ impl Store {
         }
         sqlx::query(
             "INSERT OR REPLACE INTO device \
-             (id, server_url, device_id, actor_id, access_token, role, facility_id, next_seq, cursor) \
-             VALUES (1, ?, ?, ?, ?, ?, ?, 1, '')",
+             (id, server_url, device_id, actor_id, access_token, role, facility_id, next_seq, \
+             cursor, ca_cert) VALUES (1, ?, ?, ?, ?, ?, ?, 1, '', ?)",
         )
         .bind(server_url)
         .bind(enrolment.device_id.to_string())
@@ -83,6 +93,7 @@ impl Store {
         .bind(&enrolment.access_token)
         .bind(enrolment.role.as_str())
         .bind(enrolment.facility_id.map(|id| id.to_string()))
+        .bind(ca_cert)
         .execute(&mut *tx)
         .await?;
         facts::replace_ticket_keys(&mut tx, &enrolment.ticket_keys).await?;
@@ -95,7 +106,7 @@ impl Store {
 pub(super) async fn read_enrolled(conn: &mut SqliteConnection) -> Result<Option<Enrolled>> {
     let Some(row) = sqlx::query(
         "SELECT server_url, device_id, actor_id, access_token, role, facility_id, next_seq, \
-         cursor FROM device WHERE id = 1",
+         cursor, ca_cert FROM device WHERE id = 1",
     )
     .fetch_optional(&mut *conn)
     .await?
@@ -116,5 +127,6 @@ pub(super) async fn read_enrolled(conn: &mut SqliteConnection) -> Result<Option<
         next_seq: u64::try_from(next_seq)
             .map_err(|_| Error::Corrupt(format!("next_seq {next_seq}")))?,
         cursor: row.try_get("cursor")?,
+        ca_cert: row.try_get("ca_cert")?,
     }))
 }

@@ -8,6 +8,7 @@ mod migration;
 mod offline;
 mod online;
 mod questionnaires;
+mod tls;
 mod vectors;
 
 use crate::{Device, Enrolment, Options};

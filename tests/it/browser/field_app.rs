@@ -60,14 +60,14 @@ async fn click(session: &Session, css: &str) -> anyhow::Result<()> {
 }
 
 /// Opens the app and waits until it has started.
-async fn open(session: &Session, base: &str) -> anyhow::Result<()> {
+pub(super) async fn open(session: &Session, base: &str) -> anyhow::Result<()> {
     session.goto(&format!("{base}/app/")).await?;
     wait_for(session, "document.body.dataset.ready === 'true'").await?;
     Ok(())
 }
 
 /// Enrols the app with a device token and waits for the first sync.
-async fn enrol(session: &Session, base: &str, token: &str) -> anyhow::Result<()> {
+pub(super) async fn enrol(session: &Session, base: &str, token: &str) -> anyhow::Result<()> {
     open(session, base).await?;
     set(session, "#enroll-token", token).await?;
     click(session, "#enroll").await?;
@@ -111,7 +111,7 @@ async fn screenshot(session: &Session, name: &str) -> anyhow::Result<()> {
 }
 
 /// Waits until the service worker controls the page, so that it can load with no network.
-async fn controlled(session: &Session) -> anyhow::Result<()> {
+pub(super) async fn controlled(session: &Session) -> anyhow::Result<()> {
     wait_for(session, "navigator.serviceWorker.controller !== null").await?;
     Ok(())
 }
@@ -322,7 +322,7 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         sync(second).await?;
         set(second, "#response", &response).await?;
         wait_for(
-        second,
+            second,
             "document.querySelector('[name=knows_cp]').value === 'yes'",
         )
         .await?;
@@ -335,7 +335,7 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         set(first, "[name=notes]", "Đã thay đèn LED").await?;
         click(first, "#save").await?;
         wait_for(
-        first,
+            first,
             "document.querySelector('#outbox').dataset.count === '1'",
         )
         .await?;
@@ -345,7 +345,7 @@ async fn two_enterprise_phones_answer_one_response(backend: Backend) -> anyhow::
         set(second, "[name=notes]", "Tiết kiệm nước").await?;
         click(second, "#save").await?;
         wait_for(
-        second,
+            second,
             "document.querySelector('#outbox').dataset.count === '1'",
         )
         .await?;

@@ -113,13 +113,20 @@ pub struct WebClient {
 impl WebClient {
     /// A client for a server.
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        Ok(Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self::with_http(http, base))
+    }
+
+    /// A client for a server that sends through `http` (one that trusts a test CA, say),
+    /// which must not follow redirects.
+    pub fn with_http(http: reqwest::Client, base: &str) -> Self {
+        Self {
+            http,
             base: base.to_string(),
             cookies: BTreeMap::new(),
-        })
+        }
     }
 
     /// Any request, with extra headers.
