@@ -253,16 +253,13 @@ async fn drive(browser: &Session, base: &str, issued: &Issued) -> anyhow::Result
         assert_ne!(page, "ok", "character {i} changed");
         seen.insert(page.as_str());
     }
-    // The changes reach the prefix, the digits, the version, the key id and the signature.
+    // The changes reach the prefix, the version, the key id and the signature. Whether one
+    // also makes a base45 group overflow (`not_base45`) depends on the ticket's random bytes;
+    // that reason is checked above on a text made for it.
+    seen.remove("not_base45");
     assert_eq!(
         seen.into_iter().collect::<Vec<_>>(),
-        [
-            "bad_signature",
-            "malformed",
-            "no_prefix",
-            "not_base45",
-            "unknown_key"
-        ]
+        ["bad_signature", "malformed", "no_prefix", "unknown_key"]
     );
 
     // The badge image, read back through each decoder.
