@@ -63,9 +63,10 @@ impl Store {
         self.enrolled().await?.ok_or(Error::NotEnrolled)
     }
 
-    /// Records a new enrolment: a new actor whose ops start at 1, a pull from the beginning
-    /// (the new role may see other records) and the enrolment's ticket key ring. Refused while
-    /// the outbox holds ops of the previous actor: they would never be sent.
+    /// Records a new enrolment: a new actor whose ops start at 1 (and an empty sent log), a
+    /// pull from the beginning (the new role may see other records) and the enrolment's ticket
+    /// key ring. Refused while the outbox holds ops of the previous actor: they would never be
+    /// sent.
     pub async fn install(&self, server_url: &str, enrolment: &Enrolment) -> Result<()> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let outbox = count_outbox(&mut tx).await?;
@@ -86,6 +87,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         facts::replace_ticket_keys(&mut tx, &enrolment.ticket_keys).await?;
+        // The previous actor's ops: the new one numbers its own from 1.
+        sqlx::query("DELETE FROM sent").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
