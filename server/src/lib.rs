@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod http;
+pub mod maintenance;
 pub mod progress;
 pub mod store;
 pub mod time;

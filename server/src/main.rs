@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::store::{UserRole, UserWrite};
-use sachhon_server::{store, tokens, web, AppState};
+use sachhon_server::{maintenance, store, tokens, web, AppState};
+use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -32,6 +33,28 @@ enum Command {
         /// (default: http:// and the bound address).
         #[arg(long, env = "SACHHON_PUBLIC_URL")]
         public_url: Option<String>,
+    },
+    /// Copies a SQLite database while the server runs (PostgreSQL: use pg_dump); prints
+    /// `{"to", "bytes"}`.
+    Backup {
+        /// Database URL, as `serve` takes it.
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restores a backup with the server stopped: puts the SQLite backup `--from` in place of
+    /// the database (the replaced file is kept beside it), then begins a new history of the
+    /// database so that phones send and pull again what the restore lost. Without `--from`
+    /// (after pg_restore, or a file put in place by hand) it begins the new history alone.
+    Restore {
+        /// Database URL, as `serve` takes it.
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// The SQLite backup to put in place (made by `sachhon backup`).
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
     /// Manages the accounts of the office web pages.
     User {
@@ -75,6 +98,16 @@ async fn main() -> anyhow::Result<()> {
             bind,
             public_url,
         } => serve(&db, &bind, public_url).await,
+        Command::Backup { db, to } => {
+            let backup = maintenance::backup(&db, &to).await?;
+            println!("{}", serde_json::to_string(&backup)?);
+            Ok(())
+        }
+        Command::Restore { db, from } => {
+            let restored = maintenance::restore(&db, from.as_deref()).await?;
+            println!("{}", serde_json::to_string(&restored)?);
+            Ok(())
+        }
         Command::User {
             command:
                 UserCommand::Add {

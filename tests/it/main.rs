@@ -14,6 +14,7 @@ mod openapi;
 mod postgres;
 mod progress;
 mod questionnaires;
+mod restore;
 mod store;
 mod sync;
 mod vectors;

@@ -158,7 +158,8 @@ pub async fn pull(
         .pull(&author, query.after.as_deref().unwrap_or(""), limit)
         .await?;
     // `next` and `more` go in headers too, so that a client can ask for the next page while
-    // it reads this one. A cursor is digits; one that were not a header value is left out.
+    // it reads this one. A cursor is hex digits, a dash and digits; one that were not a
+    // header value is left out.
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,

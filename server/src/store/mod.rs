@@ -8,8 +8,10 @@
 mod apply;
 mod batch;
 mod checkin;
+mod cursor;
 mod devices;
 mod dialect;
+mod history;
 mod listings;
 mod progress;
 mod questionnaires;
@@ -22,6 +24,7 @@ mod users;
 
 pub use checkin::*;
 pub use devices::*;
+pub use history::{begin_new_history, NewHistory};
 pub use listings::*;
 pub use progress::*;
 pub use questionnaires::*;
@@ -31,6 +34,7 @@ pub use users::*;
 
 use std::sync::Arc;
 
+pub use dialect::Dialect;
 pub use sql::SqlStore;
 
 /// What can go wrong in the store.

@@ -31,7 +31,8 @@ pub trait SyncStore: Send + Sync {
     /// Records a device's clock offset (device − server, ms).
     async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
     /// A page of other actors' changes after `after` that `viewer` may see, encoded as the
-    /// protocol sends it (built from the ops' stored bytes).
+    /// protocol sends it (built from the ops' stored bytes), telling the viewer the last of
+    /// its own ops the server holds.
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled>;
     /// The canonical hash of every document and scan, as replicas compute it.
     async fn state_hash(&self) -> StoreResult<String>;

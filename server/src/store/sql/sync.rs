@@ -1,6 +1,7 @@
 //! The sync protocol: pushes, pulls, device clocks, the state hash. On SQL.
 
 use super::*;
+use crate::store::cursor;
 use sachhon_shared::authority::Scope;
 use sachhon_shared::wire::{PageBuilder, Rejection};
 use sachhon_shared::Publication;
@@ -74,22 +75,25 @@ impl SyncStore for SqlStore {
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled> {
-        let after = parse_cursor(after)?;
+        let after = cursor::start(after, &self.history)?;
         let sees_all = matches!(viewer.principal.role, Role::Trainer | Role::Office);
         let own = viewer
             .principal
             .facility
             .map(|f| Scope::Facility(f).to_key())
             .unwrap_or_default();
-        // One statement, so that the page and the feed's end come from one snapshot. A row
-        // that moved a record out of the viewer's scope is read too: the viewer drops it.
+        // One statement, so that the page, the feed's end and the viewer's last acknowledged
+        // op come from one snapshot. A row that moved a record out of the viewer's scope is
+        // read too: the viewer drops it.
         let rows = sqlx::query(
             "WITH page AS (SELECT ops.cursor, ops.record_id, ops.op, ops.scope, ops.moved_from, \
                  op_batches.actors FROM ops JOIN op_batches ON op_batches.id = ops.batch \
                  WHERE ops.cursor > $1 AND ops.actor_id <> $2 \
                    AND ($3 = 1 OR ops.scope = 'public' OR ops.scope = $4 OR ops.moved_from = $4) \
                  ORDER BY ops.cursor LIMIT $5) \
-             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, page.* FROM (SELECT 1) AS one \
+             SELECT (SELECT MAX(cursor) FROM ops) AS feed_end, \
+                    (SELECT last_seq FROM actors WHERE id = $2) AS own_last, page.* \
+             FROM (SELECT 1) AS one \
              LEFT JOIN page ON 1 = 1 ORDER BY page.cursor",
         )
         .bind(after)
@@ -102,6 +106,12 @@ impl SyncStore for SqlStore {
         let mut page = PageBuilder::new();
         let mut more = false;
         let (mut last, mut feed_end, mut bytes, mut taken) = (after, after, 0, 0);
+        if let Some(row) = rows.first() {
+            let own_last: Option<i64> = row.try_get("own_last")?;
+            if let Some(own_last) = own_last.and_then(|seq| u64::try_from(seq).ok()) {
+                page.acked(own_last);
+            }
+        }
         for row in &rows {
             feed_end = row.try_get::<Option<i64>, _>("feed_end")?.unwrap_or(after);
             let Some(cursor) = row.try_get::<Option<i64>, _>("cursor")? else {
@@ -149,7 +159,7 @@ impl SyncStore for SqlStore {
         more |= rows.len() > limit as usize;
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
-        let next = if more { last } else { last.max(feed_end) }.to_string();
+        let next = cursor::format(&self.history, if more { last } else { last.max(feed_end) });
         let body = page.finish(&next, more, &self.ticket_keys().await?);
         Ok(Pulled { body, next, more })
     }
@@ -238,17 +248,6 @@ async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) 
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-/// Reads a pull cursor: empty for the start, else the op-log position handed out before.
-fn parse_cursor(text: &str) -> StoreResult<i64> {
-    if text.is_empty() {
-        return Ok(0);
-    }
-    text.parse().map_err(|_| StoreError::Invalid {
-        field: Some("after".into()),
-        message: format!("{text:?} is not a cursor this server handed out"),
-    })
 }
 
 /// Keeps the ops refused one by one, so that nothing is dropped silently.
