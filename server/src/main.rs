@@ -1,7 +1,7 @@
 //! `sachhon`: the sync server binary. A thin layer over the `sachhon_server` library.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::store::{UserRole, UserWrite};
 use sachhon_server::{maintenance, store, tokens, web, AppState};
@@ -33,6 +33,10 @@ enum Command {
         /// (default: http:// and the bound address).
         #[arg(long, env = "SACHHON_PUBLIC_URL")]
         public_url: Option<String>,
+        /// How logs are written on standard error: `text` for people, `json` (one object per
+        /// line) for log collectors.
+        #[arg(long, env = "SACHHON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Copies a SQLite database while the server runs (PostgreSQL: use pg_dump); prints
     /// `{"to", "bytes"}`.
@@ -83,20 +87,29 @@ enum UserCommand {
     },
 }
 
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON format).
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    let log_format = match command {
+        Command::Serve { log_format, .. } => log_format,
+        _ => LogFormat::Text,
+    };
+    init_logging(log_format);
+    match command {
         Command::Serve {
             db,
             bind,
             public_url,
+            log_format: _,
         } => serve(&db, &bind, public_url).await,
         Command::Backup { db, to } => {
             let backup = maintenance::backup(&db, &to).await?;
@@ -117,6 +130,20 @@ async fn main() -> anyhow::Result<()> {
                     password_stdin: _,
                 },
         } => add_user(&db, &username, &role).await,
+    }
+}
+
+/// Logs on standard error, filtered by `SACHHON_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
     }
 }
 

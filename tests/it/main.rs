@@ -10,6 +10,8 @@ mod crash;
 mod devices;
 mod hardening;
 mod import;
+mod logs;
+mod metrics;
 mod openapi;
 mod postgres;
 mod progress;

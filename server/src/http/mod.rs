@@ -8,6 +8,7 @@ mod devices;
 mod export;
 mod extract;
 mod listen;
+mod metrics;
 pub mod openapi;
 mod problem;
 mod progress;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Failed logins and the password checkers of this process.
     pub logins: Arc<crate::web::throttle::LoginThrottle>,
+    /// What this process counts for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             admin_token_hash: admin_token_hash.map(Arc::from),
             public_url: Arc::from(public_url),
             logins: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .layer(coding::compression());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
         .route("/app", get(app::root))
         .route("/app/", get(app::index))
         .route("/app/{*path}", get(app::asset))
@@ -148,6 +153,10 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::observe,
+        ))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(

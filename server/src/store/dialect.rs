@@ -103,6 +103,16 @@ impl Dialect {
         Ok(())
     }
 
+    /// The query of the database's size in bytes.
+    pub fn database_size_query(self) -> &'static str {
+        match self {
+            Self::Sqlite => {
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            }
+            Self::Postgres => "SELECT pg_database_size(current_database())",
+        }
+    }
+
     /// The clause that locks a selected row until commit (SQLite has one writer anyway).
     pub fn for_update(self) -> &'static str {
         match self {

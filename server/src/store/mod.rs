@@ -11,6 +11,7 @@ mod checkin;
 mod cursor;
 mod devices;
 mod dialect;
+mod health;
 mod history;
 mod listings;
 mod progress;
@@ -24,6 +25,7 @@ mod users;
 
 pub use checkin::*;
 pub use devices::*;
+pub use health::*;
 pub use history::{begin_new_history, NewHistory};
 pub use listings::*;
 pub use progress::*;
@@ -100,6 +102,7 @@ pub trait Store:
     + ProgressStore
     + UserStore
     + ListingStore
+    + HealthStore
 {
 }
 
@@ -112,6 +115,7 @@ impl<T> Store for T where
         + ProgressStore
         + UserStore
         + ListingStore
+        + HealthStore
 {
 }
 

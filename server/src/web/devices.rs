@@ -1,6 +1,6 @@
-//! `/devices`: the registered phones with their role and state; for administrators, each
-//! active device's enrolment QR (`/devices/{id}/enroll`, which shows the API's
-//! `enroll.svg`). Office users see the list without QR codes.
+//! `/devices`: the registered phones with their role, state and last sync; for
+//! administrators, each active device's enrolment QR (`/devices/{id}/enroll`, which shows the
+//! API's `enroll.svg`). Office users see the list without QR codes.
 
 use super::error::PageError;
 use super::i18n::{t, Lang};
@@ -47,6 +47,7 @@ pub async fn list(
                         th { (lang.t(&t::REGISTERED)) }
                         th { (lang.t(&t::STATUS)) }
                         th.num { (lang.t(&t::ENROLMENTS)) }
+                        th { (lang.t(&t::LAST_SYNC)) }
                         @if admin { th { (lang.t(&t::ENROL_QR)) } }
                     } }
                     tbody {
@@ -63,6 +64,12 @@ pub async fn list(
                                     }
                                 }
                                 td.num { (device.enrolments) }
+                                td.last-sync {
+                                    @match device.last_seen_ms {
+                                        Some(ms) => (lang.time_ms(ms)),
+                                        None => span.muted { (lang.t(&t::NEVER_SYNCED)) },
+                                    }
+                                }
                                 @if admin {
                                     td {
                                         @if device.revoked_at.is_none() {

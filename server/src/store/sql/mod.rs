@@ -3,6 +3,7 @@
 
 mod checkin;
 mod devices;
+mod health;
 mod listings;
 mod progress;
 mod questionnaires;

@@ -32,9 +32,7 @@ impl SyncStore for SqlStore {
         let plan = plan_push(last, ops).map_err(|gap| StoreError::Gap {
             expected: gap.expected,
         })?;
-        if let Some(offset) = clock_offset_ms {
-            record_clock(&mut tx, author.actor, offset).await?;
-        }
+        record_contact(&mut tx, author.actor, clock_offset_ms).await?;
         let received_at = now();
         let clock_skewed = self.clock_skewed(&mut tx, author.actor).await?;
         let context = ApplyContext::new(self.dialect, &received_at, clock_skewed);
@@ -68,9 +66,13 @@ impl SyncStore for SqlStore {
         })
     }
 
-    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+    async fn record_contact(
+        &self,
+        actor: ActorId,
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<()> {
         let mut conn = self.writer.acquire().await?;
-        record_clock(&mut conn, actor, offset_ms).await
+        record_contact(&mut conn, actor, clock_offset_ms).await
     }
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
@@ -241,12 +243,21 @@ pub const PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
 /// How far a device clock may be off before its scans are flagged: five minutes.
 pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
 
-async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE actors SET clock_offset_ms = $1 WHERE id = $2")
-        .bind(offset_ms)
-        .bind(actor.to_string())
-        .execute(&mut *conn)
-        .await?;
+/// Records that `actor` reached the server now, and its clock offset when it reported one.
+async fn record_contact(
+    conn: &mut AnyConnection,
+    actor: ActorId,
+    clock_offset_ms: Option<i64>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE actors SET last_seen_ms = $1, clock_offset_ms = COALESCE($2, clock_offset_ms) \
+         WHERE id = $3",
+    )
+    .bind(crate::time::unix_ms(time::OffsetDateTime::now_utc()))
+    .bind(clock_offset_ms)
+    .bind(actor.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
