@@ -4,6 +4,8 @@
 
 pub mod bootstrap;
 pub mod http;
+pub mod maintenance;
+pub mod metrics;
 pub mod progress;
 pub mod store;
 pub mod time;

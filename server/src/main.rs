@@ -1,10 +1,10 @@
 //! `sachhon`: the sync server binary. A thin layer over the `sachhon_server` library.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use sachhon_server::bootstrap::{prepare, AdminBootstrap};
 use sachhon_server::store::{UserRole, UserWrite};
-use sachhon_server::{store, tls, tokens, web, AppState};
+use sachhon_server::{maintenance, store, tls, tokens, web, AppState};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -52,6 +52,32 @@ enum Command {
             requires = "tls_cert"
         )]
         tls_key: Option<PathBuf>,
+        /// How logs are written on standard error: `text` for people, `json` (one object per
+        /// line) for log collectors.
+        #[arg(long, env = "SACHHON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Copies a SQLite database while the server runs (PostgreSQL: use pg_dump); prints
+    /// `{"to", "bytes"}`.
+    Backup {
+        /// Database URL, as `serve` takes it.
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restores a backup with the server stopped: puts the SQLite backup `--from` in place of
+    /// the database (the replaced file is kept beside it), then begins a new history of the
+    /// database so that phones send and pull again what the restore lost. Without `--from`
+    /// (after pg_restore, or a file put in place by hand) it begins the new history alone.
+    Restore {
+        /// Database URL, as `serve` takes it.
+        #[arg(long, env = "SACHHON_DB", default_value = "sqlite://sachhon.db")]
+        db: String,
+        /// The SQLite backup to put in place (made by `sachhon backup`).
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
     /// Manages the accounts of the office web pages.
     User {
@@ -80,22 +106,31 @@ enum UserCommand {
     },
 }
 
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON format).
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    let log_format = match command {
+        Command::Serve { log_format, .. } => log_format,
+        _ => LogFormat::Text,
+    };
+    init_logging(log_format);
+    match command {
         Command::Serve {
             db,
             bind,
             public_url,
             tls_cert,
             tls_key,
+            log_format: _,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
@@ -104,6 +139,16 @@ async fn main() -> anyhow::Result<()> {
                 _ => None,
             };
             serve(&db, &bind, public_url, tls).await
+        }
+        Command::Backup { db, to } => {
+            let backup = maintenance::backup(&db, &to).await?;
+            println!("{}", serde_json::to_string(&backup)?);
+            Ok(())
+        }
+        Command::Restore { db, from } => {
+            let restored = maintenance::restore(&db, from.as_deref()).await?;
+            println!("{}", serde_json::to_string(&restored)?);
+            Ok(())
         }
         Command::User {
             command:
@@ -114,6 +159,20 @@ async fn main() -> anyhow::Result<()> {
                     password_stdin: _,
                 },
         } => add_user(&db, &username, &role).await,
+    }
+}
+
+/// Logs on standard error, filtered by `SACHHON_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("SACHHON_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
     }
 }
 

@@ -1,10 +1,17 @@
 //! The sync procedure: push the outbox in batches, then pull pages after the cursor.
 //!
-//! The decisions (what an acknowledgement or a gap means for the outbox) are pure functions,
-//! [`after_ack`] and [`after_gap`], tested without a network; [`run`] is the loop around them.
-//! Every answer either makes progress or ends the sync with an error, so the loop never spins.
-//! Ops the server acknowledged but refused one by one (an acknowledgement's `rejected`) are
-//! recorded in the transaction that drops them from the outbox.
+//! The decisions (what an acknowledgement, a gap or a page's `acked` means for the outbox) are
+//! pure functions, [`after_ack`], [`after_gap`] and [`after_pull`], tested without a network;
+//! [`run`] is the loop around them. Every answer either makes progress or ends the sync with
+//! an error, so the loop never spins. Ops the server acknowledged but refused one by one (an
+//! acknowledgement's `rejected`) are recorded in the transaction that drops them from the
+//! outbox.
+//!
+//! Acknowledged ops move to a sent log rather than vanish. A server restored from a backup may
+//! hold fewer of this actor's ops than it acknowledged: it says so with a gap below the outbox
+//! (a push) or with a page's `acked` (a pull, when the outbox is empty), and the device puts
+//! the lost ops back in its outbox and pushes them again — applied once, since an op's
+//! identity is its actor and seq.
 
 use crate::client::{Client, PushOutcome};
 use crate::clock::Clock;
@@ -42,10 +49,19 @@ pub(crate) struct Plan<'a> {
     pub pull_limit: u32,
 }
 
-/// Pushes the whole outbox, then pulls until the server has nothing more.
+/// Pushes the whole outbox, then pulls until the server has nothing more; pushes again what
+/// the pull showed the server lost.
 pub(crate) async fn run(plan: Plan<'_>) -> Result<SyncReport> {
-    let (pushed, rejected) = push_all(&plan).await?;
-    let pulled = pull_all(plan.store, plan.client, plan.pull_limit).await?;
+    let (mut pushed, mut rejected) = push_all(&plan).await?;
+    let (pulled, acked) = pull_all(plan.store, plan.client, plan.pull_limit).await?;
+    let (head, next_seq) = plan.store.outbox_head(1).await?;
+    let first = head.first().map_or(next_seq, |op| op.seq);
+    if let Some(from) = after_pull(acked, first, next_seq)? {
+        plan.store.requeue(from).await?;
+        let (again, refused) = push_all(&plan).await?;
+        pushed += again;
+        rejected += refused;
+    }
     Ok(SyncReport {
         pushed,
         pulled,
@@ -71,7 +87,13 @@ async fn push_all(plan: &Plan<'_>) -> Result<(u64, u64)> {
             .await?
         {
             PushOutcome::Acked(ack) => (after_ack(first, next_seq, &ack)?, ack.rejected),
-            PushOutcome::Gap { expected } => (after_gap(first, next_seq, expected)?, Vec::new()),
+            PushOutcome::Gap { expected } => match after_gap(first, next_seq, expected)? {
+                Gap::Committed { through } => (through, Vec::new()),
+                Gap::Lost { from } => {
+                    store.requeue(from).await?;
+                    continue;
+                }
+            },
             PushOutcome::TooLarge if count > 1 => {
                 limit = usize::try_from(count / 2).unwrap_or(1).max(1);
                 continue;
@@ -92,7 +114,8 @@ async fn push_all(plan: &Plan<'_>) -> Result<(u64, u64)> {
     }
 }
 
-async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
+/// Pulls every page; returns how many ops came and the last `acked` the server told.
+async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<(u64, Option<u64>)> {
     let me = store.require_enrolled().await?;
     // Each page is asked for while the one before is applied: the phone's store is the slow
     // part, and the server answers meanwhile.
@@ -105,7 +128,7 @@ async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
         tokio::spawn(async move { client.pull(&server, &token, &after, limit.max(1)).await })
     };
     let mut cursor = me.cursor.clone();
-    let mut pulled = 0;
+    let (mut pulled, mut acked) = (0, None);
     let mut pending = fetch(cursor.clone());
     loop {
         let page = (&mut pending)
@@ -121,10 +144,11 @@ async fn pull_all(store: &Store, client: &Client, limit: u32) -> Result<u64> {
             pending = fetch(page.next.clone());
         }
         pulled += page.ops.len() as u64;
+        acked = page.acked.or(acked);
         store.apply_page(&page).await?;
         cursor = page.next;
         if !page.more {
-            return Ok(pulled);
+            return Ok((pulled, acked));
         }
     }
 }
@@ -164,15 +188,32 @@ fn stray_rejection(rejection: &Rejection, first: u64, through: u64) -> Error {
     ))
 }
 
+/// What a gap answer means for the outbox.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Gap {
+    /// The ops through `through` were committed by an earlier push whose acknowledgement was
+    /// lost: drop them and resend from there.
+    Committed {
+        /// The last committed op.
+        through: u64,
+    },
+    /// The server lost acknowledged ops from `from` on (restored from a backup): put them back
+    /// in the outbox and resend from there.
+    Lost {
+        /// The first op the server lacks.
+        from: u64,
+    },
+}
+
 /// After a gap answer (`expected` is the seq the server wants next) to a batch starting at
-/// `first`, the outbox head: the ops below `expected` were committed by an earlier push whose
-/// acknowledgement was lost, so drop them (through the returned seq) and resend from there.
-pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<u64> {
+/// `first`, the outbox head: either ops below `expected` were committed already, or the
+/// server lacks acknowledged ops from `expected` on.
+pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<Gap> {
+    if expected == 0 {
+        return Err(Error::Protocol("the server expects op 0".into()));
+    }
     if expected < first {
-        return Err(Error::Unrecoverable(format!(
-            "the server expects op {expected} but this device dropped ops before {first} \
-             after the server had acknowledged them"
-        )));
+        return Ok(Gap::Lost { from: expected });
     }
     if expected > next_seq {
         return Err(Error::Unrecoverable(format!(
@@ -185,7 +226,25 @@ pub(crate) fn after_gap(first: u64, next_seq: u64, expected: u64) -> Result<u64>
             "the server refused a gap-free batch starting at the seq it expects ({expected})"
         )));
     }
-    Ok(expected - 1)
+    Ok(Gap::Committed {
+        through: expected - 1,
+    })
+}
+
+/// After a pull whose last page said the server holds this actor's ops through `acked` (when
+/// it said), with the outbox starting at `first` (`next_seq` when empty): the first op to put
+/// back in the outbox and push again, when the server holds fewer than it acknowledged.
+pub(crate) fn after_pull(acked: Option<u64>, first: u64, next_seq: u64) -> Result<Option<u64>> {
+    match acked {
+        Some(acked) if acked >= next_seq => Err(Error::Unrecoverable(format!(
+            "the server holds this actor's ops through {acked} but this device made only {}",
+            next_seq - 1
+        ))),
+        // Ops in the outbox may be held already (an acknowledgement lost): the next push sorts
+        // them out. Only acknowledged ones missing matter here.
+        Some(acked) if acked + 1 < first => Ok(Some(acked + 1)),
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -244,15 +303,52 @@ mod tests {
     #[test]
     fn a_gap_after_a_lost_ack_drops_the_committed_ops() {
         // Ops 1..=5 were committed but the ack was lost; the server wants 6.
-        assert_eq!(after_gap(1, 11, 6).ok(), Some(5));
+        assert_eq!(
+            after_gap(1, 11, 6).ok(),
+            Some(Gap::Committed { through: 5 })
+        );
         // Everything was committed.
-        assert_eq!(after_gap(1, 11, 11).ok(), Some(10));
+        assert_eq!(
+            after_gap(1, 11, 11).ok(),
+            Some(Gap::Committed { through: 10 })
+        );
+    }
+
+    #[test]
+    fn a_gap_below_the_outbox_sends_acknowledged_ops_again() {
+        // Ops 1..=5 were acknowledged and left the outbox; the restored server has 1..=2.
+        assert_eq!(after_gap(6, 11, 3).ok(), Some(Gap::Lost { from: 3 }));
     }
 
     #[test]
     fn a_gap_that_resending_cannot_fill_is_unrecoverable() {
-        assert!(matches!(after_gap(6, 11, 3), Err(Error::Unrecoverable(_))));
         assert!(matches!(after_gap(1, 11, 12), Err(Error::Unrecoverable(_))));
         assert!(matches!(after_gap(4, 11, 4), Err(Error::Protocol(_))));
+        assert!(matches!(after_gap(4, 11, 0), Err(Error::Protocol(_))));
+    }
+
+    #[test]
+    fn a_page_that_holds_fewer_of_our_ops_than_acknowledged_sends_them_again() {
+        // Ops 1..=10 acknowledged, none queued; the server holds 1..=4.
+        assert_eq!(after_pull(Some(4), 11, 11).ok(), Some(Some(5)));
+        assert_eq!(after_pull(Some(0), 11, 11).ok(), Some(Some(1)));
+        // Ops 1..=7 acknowledged, 8..=10 queued: 5..=7 go back.
+        assert_eq!(after_pull(Some(4), 8, 11).ok(), Some(Some(5)));
+    }
+
+    #[test]
+    fn a_page_that_holds_what_we_acknowledged_or_says_nothing_changes_nothing() {
+        assert_eq!(after_pull(Some(10), 11, 11).ok(), Some(None));
+        // Queued ops held already (a lost acknowledgement): the next push drops them.
+        assert_eq!(after_pull(Some(9), 8, 11).ok(), Some(None));
+        assert_eq!(after_pull(None, 11, 11).ok(), Some(None));
+    }
+
+    #[test]
+    fn a_page_that_holds_more_of_our_ops_than_we_made_is_unrecoverable() {
+        assert!(matches!(
+            after_pull(Some(11), 11, 11),
+            Err(Error::Unrecoverable(_))
+        ));
     }
 }

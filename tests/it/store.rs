@@ -330,7 +330,7 @@ async fn the_store_keeps_its_domain_contracts(backend: Backend) -> anyhow::Resul
     let actor = ActorId::new();
     store.enroll("enrol", actor, "access").await?;
     let author = store.author_by_token("access").await?.expect("enrolled");
-    store.record_clock(actor, 0).await?;
+    store.record_contact(actor, Some(0)).await?;
     let mut replica = Replica::new();
     let fact = ScanFact {
         event,

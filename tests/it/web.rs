@@ -1,7 +1,8 @@
 //! The office web pages over plain HTTP, on both backends: accounts made by the real
 //! `sachhon user add`, login with the form's CSRF token, sessions that logout ends, forms
 //! refused without the session's CSRF token, the plan's follow-up, resolving a conflict and
-//! reviewing from the response page, and every page rendering the seeded programme.
+//! reviewing from the response page, every page rendering the seeded programme, and the
+//! devices page's last sync of each device.
 
 mod client;
 mod seed;
@@ -26,6 +27,7 @@ on_both_backends!(
     a_conflict_is_resolved_and_reviewed_from_the_response_page,
     user_add_updates_an_existing_user,
     every_page_shows_the_seeded_programme,
+    the_devices_page_shows_each_devices_last_sync,
 );
 
 /// A server with an office account `hoa`.
@@ -564,5 +566,39 @@ async fn every_page_shows_the_seeded_programme(backend: Backend) -> anyhow::Resu
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    Ok(())
+}
+
+/// The row of the devices page that lists `device`.
+fn device_row<'a>(page: &'a str, device: &str) -> anyhow::Result<&'a str> {
+    let start = page
+        .find(&format!("data-device=\"{device}\""))
+        .with_context(|| format!("no row of {device}"))?;
+    let row = &page[start..];
+    Ok(&row[..row.find("</tr>").context("an unended row")?])
+}
+
+async fn the_devices_page_shows_each_devices_last_sync(backend: Backend) -> anyhow::Result<()> {
+    let (server, mut web) = with_office_user(backend).await?;
+    web.login("hoa", PASSWORD).await?;
+    let admin = server.admin();
+    let (synced, token) = admin.device("trainer", None).await?;
+    let (idle, _) = admin.device("trainer", None).await?;
+    let phone = RawDevice::enroll(&server.url, &token).await?;
+    phone.pull_all().await?;
+
+    let page = web.get("/devices?lang=en").await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Last sync"), "the column's heading");
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let row = device_row(&page.body, &synced)?;
+    assert!(
+        row.contains("last-sync") && row.contains(&year) && !row.contains("Never"),
+        "{row}"
+    );
+    let row = device_row(&page.body, &idle)?;
+    assert!(row.contains("Never"), "{row}");
+    let vi = web.get("/devices").await?;
+    assert!(vi.body.contains("Đồng bộ lần cuối") && vi.body.contains("Chưa đồng bộ"));
     Ok(())
 }

@@ -8,6 +8,7 @@ mod devices;
 mod export;
 mod extract;
 mod listen;
+mod metrics;
 pub mod openapi;
 mod problem;
 mod progress;
@@ -59,6 +60,8 @@ pub struct AppState {
     /// Whether this process serves HTTPS itself ([`serve_tls`]): session cookies are
     /// `Secure` and every answer carries `Strict-Transport-Security`.
     pub https: bool,
+    /// What this process counts for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             public_url: Arc::from(public_url),
             logins: Arc::default(),
             https: false,
+            metrics: Arc::default(),
         }
     }
 }
@@ -151,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .layer(coding::compression());
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
         .route("/app", get(app::root))
         .route("/app/", get(app::index))
         .route("/app/{*path}", get(app::asset))
@@ -158,6 +163,10 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::observe,
+        ))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(

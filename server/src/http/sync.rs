@@ -105,6 +105,7 @@ pub async fn push(
         .store
         .push(&author, &ops, clock_offset(&headers))
         .await?;
+    state.metrics.push_acknowledged(ops.len(), &ack);
     Ok(axum::Json(ack))
 }
 
@@ -150,15 +151,18 @@ pub async fn pull(
             format!("limit must be between 1 and {MAX_PULL_LIMIT}"),
         ));
     }
-    if let Some(offset) = clock_offset(&headers) {
-        state.store.record_clock(author.actor, offset).await?;
-    }
+    state
+        .store
+        .record_contact(author.actor, clock_offset(&headers))
+        .await?;
     let page = state
         .store
         .pull(&author, query.after.as_deref().unwrap_or(""), limit)
         .await?;
+    state.metrics.pulled(page.body.len());
     // `next` and `more` go in headers too, so that a client can ask for the next page while
-    // it reads this one. A cursor is digits; one that were not a header value is left out.
+    // it reads this one. A cursor is hex digits, a dash and digits; one that were not a
+    // header value is left out.
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,

@@ -27,8 +27,9 @@ impl Dialect {
     }
 
     /// Opens the writer and reader pools. SQLite gets a single writer connection (SQLite
-    /// allows one writer; queuing in the pool beats retrying on SQLITE_BUSY) and readers that
-    /// see WAL snapshots.
+    /// allows one writer; queuing in the pool beats retrying on SQLITE_BUSY), kept open for
+    /// the life of the process so that `sachhon restore` can tell the database is in use, and
+    /// readers that see WAL snapshots.
     pub async fn pools(self, url: &str) -> StoreResult<(AnyPool, AnyPool)> {
         sqlx::any::install_default_drivers();
         match self {
@@ -46,7 +47,13 @@ impl Dialect {
                         })
                     })
                 };
-                let writer = options().max_connections(1).connect(&url).await?;
+                let writer = options()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect(&url)
+                    .await?;
                 let reader = options().max_connections(8).connect(&url).await?;
                 Ok((writer, reader))
             }
@@ -94,6 +101,16 @@ impl Dialect {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The query of the database's size in bytes.
+    pub fn database_size_query(self) -> &'static str {
+        match self {
+            Self::Sqlite => {
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            }
+            Self::Postgres => "SELECT pg_database_size(current_database())",
+        }
     }
 
     /// The clause that locks a selected row until commit (SQLite has one writer anyway).

@@ -24,6 +24,9 @@ pub struct DeviceRecord {
     pub revoked_at: Option<String>,
     /// How many times it was enrolled (each enrolment is an actor).
     pub enrolments: i64,
+    /// When it last reached the server (a push or a pull by any of its enrolments), in
+    /// milliseconds since the epoch; `None` when it never did.
+    pub last_seen_ms: Option<i64>,
 }
 
 /// A response as the review list shows it.

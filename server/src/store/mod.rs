@@ -8,8 +8,11 @@
 mod apply;
 mod batch;
 mod checkin;
+mod cursor;
 mod devices;
 mod dialect;
+mod health;
+mod history;
 mod listings;
 mod progress;
 mod questionnaires;
@@ -23,6 +26,8 @@ mod view;
 
 pub use checkin::*;
 pub use devices::*;
+pub use health::*;
+pub use history::{begin_new_history, NewHistory};
 pub use listings::*;
 pub use progress::*;
 pub use questionnaires::*;
@@ -32,6 +37,7 @@ pub use users::*;
 
 use std::sync::Arc;
 
+pub use dialect::Dialect;
 pub use sql::SqlStore;
 
 /// What can go wrong in the store.
@@ -97,6 +103,7 @@ pub trait Store:
     + ProgressStore
     + UserStore
     + ListingStore
+    + HealthStore
 {
 }
 
@@ -109,6 +116,7 @@ impl<T> Store for T where
         + ProgressStore
         + UserStore
         + ListingStore
+        + HealthStore
 {
 }
 

@@ -21,17 +21,21 @@ pub struct Pulled {
 #[async_trait]
 pub trait SyncStore: Send + Sync {
     /// Applies a batch of the author's ops in one transaction and acknowledges after commit;
-    /// records the device's clock offset (device − server, ms) first when it reported one.
+    /// records the contact first, with the device's clock offset (device − server, ms) when it
+    /// reported one.
     async fn push(
         &self,
         author: &Author,
         ops: &[Op],
         clock_offset_ms: Option<i64>,
     ) -> StoreResult<PushAck>;
-    /// Records a device's clock offset (device − server, ms).
-    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()>;
+    /// Records that an enrolment reached the server now (a pull), with its clock offset
+    /// (device − server, ms) when it reported one.
+    async fn record_contact(&self, actor: ActorId, clock_offset_ms: Option<i64>)
+        -> StoreResult<()>;
     /// A page of other actors' changes after `after` that `viewer` may see, encoded as the
-    /// protocol sends it (built from the ops' stored bytes).
+    /// protocol sends it (built from the ops' stored bytes), telling the viewer the last of
+    /// its own ops the server holds.
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled>;
     /// The canonical hash of every document and scan, as replicas compute it.
     async fn state_hash(&self) -> StoreResult<String>;

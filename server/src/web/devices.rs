@@ -1,7 +1,7 @@
-//! `/devices`: the registered phones with their role and state; for administrators, each
-//! active device's enrolment QR (`/devices/{id}/enroll`, which shows the API's
-//! `enroll.svg`). Office users see the list without QR codes. A trainer device's assigned
-//! events are set at `/devices/{id}/assignments` (the API's `PUT …/assignments`).
+//! `/devices`: the registered phones with their role, state and last sync; for
+//! administrators, each active device's enrolment QR (`/devices/{id}/enroll`, which shows the
+//! API's `enroll.svg`). Office users see the list without QR codes. A trainer device's
+//! assigned events are set at `/devices/{id}/assignments` (the API's `PUT …/assignments`).
 
 use super::error::PageError;
 use super::i18n::{t, Lang};
@@ -51,6 +51,7 @@ pub async fn list(
                         th { (lang.t(&t::STATUS)) }
                         th.num { (lang.t(&t::ENROLMENTS)) }
                         th { (lang.t(&t::ASSIGNED)) }
+                        th { (lang.t(&t::LAST_SYNC)) }
                         @if admin { th { (lang.t(&t::ENROL_QR)) } }
                     } }
                     tbody {
@@ -72,6 +73,12 @@ pub async fn list(
                                         a.assign href=(lang.link(&format!("/devices/{}/assignments", device.id))) {
                                             (lang.t(&t::ASSIGNED))
                                         }
+                                    }
+                                }
+                                td.last-sync {
+                                    @match device.last_seen_ms {
+                                        Some(ms) => (lang.time_ms(ms)),
+                                        None => span.muted { (lang.t(&t::NEVER_SYNCED)) },
                                     }
                                 }
                                 @if admin {

@@ -257,6 +257,8 @@ pub mod t {
         ACTIVE: "Đang hoạt động" / "Active";
         REVOKED: "Đã thu hồi" / "Revoked";
         ENROLMENTS: "Số lần kích hoạt" / "Enrolments";
+        LAST_SYNC: "Đồng bộ lần cuối" / "Last sync";
+        NEVER_SYNCED: "Chưa đồng bộ" / "Never";
         ENROL_QR: "Mã QR kích hoạt" / "Enrolment QR";
         ENROL_NOTE: "Quét mã này bằng ứng dụng trên điện thoại để kích hoạt thiết bị. Mỗi lần mở trang này tạo một mã mới; mã cũ chưa dùng sẽ hết hiệu lực." / "Scan this code with the phone app to enrol the device. Each visit to this page makes a new code; an earlier unused code stops working.";
         QR_ADMIN_ONLY: "Chỉ quản trị viên xem được mã QR kích hoạt." / "Only administrators can see enrolment QR codes.";

@@ -1,5 +1,5 @@
-//! A pull page: `{1: [segment, …], 2: next, 3: more, 4: ticket keys, 5: arrived, 6: left}`
-//! (docs/sync-protocol.md, "Pull"). The server writes it from stored bytes
+//! A pull page: `{1: [segment, …], 2: next, 3: more, 4: ticket keys, 5: arrived, 6: left,
+//! 7: acked}` (docs/sync-protocol.md, "Pull"). The server writes it from stored bytes
 //! ([`PageBuilder`]); a phone reads it whole ([`decode_page`]).
 
 use super::cbor::{read_item, DecodeError, Read, Writer};
@@ -17,6 +17,7 @@ const MORE: u64 = 3;
 const TICKET_KEYS: u64 = 4;
 const ARRIVED: u64 = 5;
 const LEFT: u64 = 6;
+const ACKED: u64 = 7;
 
 /// One page of changes after a cursor, as a phone reads it.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +36,10 @@ pub struct PullPage {
     pub arrived: Vec<Arrival>,
     /// Records that left this device's view in this page: the device drops them.
     pub left: Vec<Uuid>,
+    /// The last sequence number of the caller's own ops that the server holds, when it says:
+    /// a device that was acknowledged more knows the server lost some (a restore from a
+    /// backup) and sends them again.
+    pub acked: Option<u64>,
 }
 
 /// A record that entered a device's view, with its whole merged state.
@@ -55,6 +60,7 @@ pub struct PageBuilder {
     segments: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
     arrived: Vec<Vec<u8>>,
     left: Vec<Uuid>,
+    acked: Option<u64>,
 }
 
 impl PageBuilder {
@@ -87,11 +93,17 @@ impl PageBuilder {
         self.left.push(record);
     }
 
+    /// Says which of the caller's own ops the server holds: all through `seq`.
+    pub fn acked(&mut self, seq: u64) {
+        self.acked = Some(seq);
+    }
+
     /// The page's bytes.
     pub fn finish(self, next: &str, more: bool, ticket_keys: &[TicketKey]) -> Vec<u8> {
         Writer::encoded(|w| {
-            let optional =
-                usize::from(!self.arrived.is_empty()) + usize::from(!self.left.is_empty());
+            let optional = usize::from(!self.arrived.is_empty())
+                + usize::from(!self.left.is_empty())
+                + usize::from(self.acked.is_some());
             w.map(4 + optional);
             w.uint(SEGMENTS);
             w.array(self.segments.len());
@@ -121,6 +133,10 @@ impl PageBuilder {
                 w.array(self.left.len());
                 self.left.iter().for_each(|id| w.bytes(id.as_bytes()));
             }
+            if let Some(seq) = self.acked {
+                w.uint(ACKED);
+                w.uint(seq);
+            }
         })
     }
 }
@@ -134,6 +150,7 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
         ticket_keys: Vec::new(),
         arrived: Vec::new(),
         left: Vec::new(),
+        acked: None,
     };
     let mut required = [SEGMENTS, NEXT, MORE, TICKET_KEYS].to_vec();
     for (key, value) in read_item(bytes)?.message("page")? {
@@ -185,6 +202,7 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
                     page.left.push(id.uuid("page.left")?);
                 }
             }
+            ACKED => page.acked = Some(value.uint("page.acked")?),
             _ => {} // A later minor version's field: ignored.
         }
     }
@@ -192,4 +210,19 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
         return Err(DecodeError::new("page", format!("no key {key}")));
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_says_which_of_the_callers_ops_the_server_holds_only_when_told() {
+        let silent = decode_page(&PageBuilder::new().finish("7", false, &[])).expect("decodes");
+        assert_eq!((silent.next.as_str(), silent.acked), ("7", None));
+        let mut page = PageBuilder::new();
+        page.acked(41);
+        let told = decode_page(&page.finish("7", true, &[])).expect("decodes");
+        assert_eq!((told.acked, told.more), (Some(41), true));
+    }
 }

@@ -67,10 +67,10 @@ impl Store {
         self.enrolled().await?.ok_or(Error::NotEnrolled)
     }
 
-    /// Records a new enrolment: a new actor whose ops start at 1, a pull from the beginning
-    /// (the new role may see other records), the enrolment's ticket key ring and the private
-    /// CA (PEM) that the server's certificate is checked against, if any. Refused while the
-    /// outbox holds ops of the previous actor: they would never be sent.
+    /// Records a new enrolment: a new actor whose ops start at 1 (and an empty sent log), a
+    /// pull from the beginning (the new role may see other records), the enrolment's ticket key
+    /// ring and the private CA (PEM) that the server's certificate is checked against, if any.
+    /// Refused while the outbox holds ops of the previous actor: they would never be sent.
     pub async fn install(
         &self,
         server_url: &str,
@@ -97,6 +97,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         facts::replace_ticket_keys(&mut tx, &enrolment.ticket_keys).await?;
+        // The previous actor's ops: the new one numbers its own from 1.
+        sqlx::query("DELETE FROM sent").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

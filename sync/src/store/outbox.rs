@@ -1,5 +1,6 @@
-//! The outbox of local ops: its length, its head for a push, and dropping what the server
-//! acknowledged together with recording what it refused.
+//! The outbox of local ops: its length, its head for a push, and moving what the server
+//! acknowledged to the sent log together with recording what it refused; and putting sent ops
+//! back in the outbox when the server lost them (a restore from a backup).
 
 use super::enrolment::read_enrolled;
 use super::{questionnaires, to_i64, Store, BEGIN_WRITE};
@@ -42,9 +43,10 @@ impl Store {
         Ok((ops, enrolled.next_seq))
     }
 
-    /// Drops the outbox ops up to and including `seq` (the server holds them durably) and
-    /// records the server's `rejected` ops, in one transaction: an op the server refused
-    /// leaves the outbox only with its rejection kept. `received_at_ms` is the device's clock.
+    /// Moves the outbox ops up to and including `seq` (the server holds them durably) to the
+    /// sent log and records the server's `rejected` ops, in one transaction: an op the server
+    /// refused leaves the outbox only with its rejection kept. `received_at_ms` is the
+    /// device's clock.
     pub async fn acknowledge(
         &self,
         seq: u64,
@@ -53,6 +55,12 @@ impl Store {
     ) -> Result<Acknowledged> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let rejected = questionnaires::insert_rejections(&mut tx, rejected, received_at_ms).await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO sent (seq, op) SELECT seq, op FROM outbox WHERE seq <= ?",
+        )
+        .bind(to_i64(seq)?)
+        .execute(&mut *tx)
+        .await?;
         let dropped = sqlx::query("DELETE FROM outbox WHERE seq <= ?")
             .bind(to_i64(seq)?)
             .execute(&mut *tx)
@@ -60,6 +68,48 @@ impl Store {
             .rows_affected();
         tx.commit().await?;
         Ok(Acknowledged { dropped, rejected })
+    }
+
+    /// Puts the sent ops from `from` on back in the outbox, to be pushed again: the server
+    /// holds this actor's ops only up to `from - 1`. Refused, changing nothing, when the sent
+    /// log lacks one of them (acknowledged before this replica kept sent ops): they cannot
+    /// be sent again. Returns how many ops went back.
+    pub async fn requeue(&self, from: u64) -> Result<u64> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let enrolled = read_enrolled(&mut tx).await?.ok_or(Error::NotEnrolled)?;
+        let head: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM outbox")
+            .fetch_one(&mut *tx)
+            .await?;
+        let through = head.map_or(to_i64(enrolled.next_seq)?, |seq| seq) - 1;
+        let from = to_i64(from)?;
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sent WHERE seq BETWEEN ? AND ?")
+            .bind(from)
+            .bind(through)
+            .fetch_one(&mut *tx)
+            .await?;
+        if held != (through - from + 1).max(0) {
+            return Err(Error::Unrecoverable(format!(
+                "the server holds this device's ops only up to {} but it acknowledged them up \
+                 to {through}; this replica no longer has {} of the {} ops in between, so they \
+                 cannot be sent again",
+                from - 1,
+                through - from + 1 - held,
+                through - from + 1
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO outbox (seq, op) SELECT seq, op FROM sent WHERE seq BETWEEN ? AND ?",
+        )
+        .bind(from)
+        .bind(through)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sent WHERE seq >= ?")
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(u64::try_from(held).unwrap_or(0))
     }
 }
 

@@ -2,8 +2,8 @@
 //! [`Replica`], plus knobs to misbehave: lose acknowledgements, refuse large bodies, answer
 //! replays with a gap, refuse answers one by one. It hands out a ticket key ring, publishes
 //! questionnaires under its own actor and records the device times it is told. Like the real
-//! server, it reads zstd push bodies and answers pulls in zstd to clients that accept it, and
-//! it records the content codings used.
+//! server, it reads zstd push bodies, answers pulls in zstd to clients that accept it (saying
+//! which of the caller's ops it holds), and it records the content codings used.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -361,6 +361,7 @@ async fn pull(
         next += 1;
     }
     let more = next < inner.log.len();
+    page.acked(inner.last.get(&actor).copied().unwrap_or(0));
     let body = page.finish(&next.to_string(), more, &inner.knobs.ticket_keys);
     if accept.is_some_and(|accept| accept.split(',').any(|coding| coding.trim() == "zstd")) {
         let compressed = zstd::bulk::compress(&body, 3).expect("compresses");

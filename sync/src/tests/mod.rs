@@ -38,6 +38,7 @@ fn page(ops: &[sachhon_shared::Op], next: &str, ticket_keys: &[TicketKey]) -> Pu
         ticket_keys: ticket_keys.to_vec(),
         arrived: Vec::new(),
         left: Vec::new(),
+        acked: None,
     }
 }
 

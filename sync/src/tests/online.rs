@@ -153,17 +153,19 @@ async fn a_gap_answer_after_a_lost_acknowledgement_drops_the_committed_ops() {
     );
 }
 
-#[tokio::test]
-async fn a_server_that_lost_acknowledged_ops_is_unrecoverable_and_keeps_the_outbox() {
-    let server = FakeServer::start(Knobs::default()).await;
-    let home = tempfile::tempdir().expect("home");
-    let device = trainer(home.path(), &server.url, Options::default()).await;
-    let event = EventId::new();
+/// A trainer that made and synced one walk-in, and its actor, with the server then losing
+/// that actor's ops (a restore from an older backup).
+async fn forgotten(
+    server: &FakeServer,
+    home: &std::path::Path,
+    event: EventId,
+) -> (Device, sachhon_shared::ActorId) {
+    let device = trainer(home, &server.url, Options::default()).await;
     device
         .walk_in(event, "Lan", None, false)
         .await
         .expect("walk-in");
-    device.sync().await.expect("sync");
+    assert_eq!(device.sync().await.expect("sync"), report(3, 0));
     let actor = device
         .status()
         .await
@@ -171,6 +173,53 @@ async fn a_server_that_lost_acknowledged_ops_is_unrecoverable_and_keeps_the_outb
         .actor_id
         .expect("actor");
     server.forget(actor);
+    (device, actor)
+}
+
+#[tokio::test]
+async fn ops_a_restored_server_lost_are_sent_again_before_the_outbox() {
+    let server = FakeServer::start(Knobs::default()).await;
+    let home = tempfile::tempdir().expect("home");
+    let event = EventId::new();
+    let (device, _) = forgotten(&server, home.path(), event).await;
+    device
+        .walk_in(event, "Minh", None, false)
+        .await
+        .expect("walk-in");
+    // The push of 4..=6 meets a gap at 1: 1..=3 go back in the outbox and all six are sent.
+    assert_eq!(device.sync().await.expect("sync"), report(6, 0));
+    assert_eq!(device.outbox_len().await.expect("len"), 0);
+    assert_eq!(
+        device.state_hash().await.expect("hash"),
+        server.state_hash()
+    );
+}
+
+#[tokio::test]
+async fn ops_a_restored_server_lost_are_sent_again_when_the_outbox_is_empty() {
+    let server = FakeServer::start(Knobs::default()).await;
+    let home = tempfile::tempdir().expect("home");
+    let (device, _) = forgotten(&server, home.path(), EventId::new()).await;
+    // Nothing to push; the page says the server holds none of this actor's ops.
+    assert_eq!(device.sync().await.expect("sync"), report(3, 0));
+    assert_eq!(
+        device.state_hash().await.expect("hash"),
+        server.state_hash()
+    );
+    assert_eq!(device.sync().await.expect("idle"), report(0, 0));
+}
+
+#[tokio::test]
+async fn lost_ops_the_replica_no_longer_holds_are_unrecoverable_and_keep_the_outbox() {
+    let server = FakeServer::start(Knobs::default()).await;
+    let home = tempfile::tempdir().expect("home");
+    let event = EventId::new();
+    let (device, _) = forgotten(&server, home.path(), event).await;
+    // As a replica that acknowledged ops before it kept them.
+    sqlx::query("DELETE FROM sent")
+        .execute(&device.store.pool)
+        .await
+        .expect("deletes");
     device
         .walk_in(event, "Minh", None, false)
         .await

@@ -49,7 +49,8 @@ impl ListingStore for SqlStore {
     async fn devices(&self) -> StoreResult<Vec<DeviceRecord>> {
         let rows = sqlx::query(
             "SELECT d.id, d.name, d.role, d.facility_id, d.created_at, d.revoked_at, \
-             (SELECT COUNT(*) FROM actors a WHERE a.device_id = d.id) AS enrolments \
+             (SELECT COUNT(*) FROM actors a WHERE a.device_id = d.id) AS enrolments, \
+             (SELECT MAX(a.last_seen_ms) FROM actors a WHERE a.device_id = d.id) AS last_seen_ms \
              FROM devices d ORDER BY d.created_at DESC, d.id",
         )
         .fetch_all(&self.reader)
@@ -68,6 +69,7 @@ impl ListingStore for SqlStore {
                     created_at: row.try_get("created_at")?,
                     revoked_at: row.try_get("revoked_at")?,
                     enrolments: row.try_get("enrolments")?,
+                    last_seen_ms: row.try_get("last_seen_ms")?,
                 })
             })
             .collect()

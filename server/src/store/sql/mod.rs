@@ -3,6 +3,7 @@
 
 mod checkin;
 mod devices;
+mod health;
 mod listings;
 mod progress;
 mod questionnaires;
@@ -15,6 +16,7 @@ use self::sync::CLOCK_TOLERANCE_MS;
 use super::apply::{apply_change, load_doc, seq_to_db, Applied, Writer};
 use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
+use super::history::{identity, Identity};
 use super::{
     Assignments, Attendance, Attendee, Author, Badge, CheckinStore, DeviceStore, EventRecord,
     FacilityRecord, NewDevice, ProgressStore, Pulled, QuestionnaireStore, RecordEdit,
@@ -44,30 +46,20 @@ pub struct SqlStore {
     writer: AnyPool,
     reader: AnyPool,
     server_actor: ActorId,
+    /// The history id that pull cursors carry (`store::cursor`).
+    history: String,
 }
 
-const SERVER_ACTOR_KEY: &str = "server_actor";
-
 impl SqlStore {
-    /// Connects, migrates, and makes sure the server's own actor exists.
+    /// Connects, migrates, and makes sure the server's own actor and the history exist.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let dialect = Dialect::of(url)?;
         let (writer, reader) = dialect.pools(url).await?;
         dialect.migrate(&writer).await?;
-        let candidate = ActorId::new();
-        // Several processes may start at once: the first insert wins, all read it back.
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(SERVER_ACTOR_KEY)
-        .bind(candidate.to_string())
-        .execute(&writer)
-        .await?;
-        let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(SERVER_ACTOR_KEY)
-            .fetch_one(&writer)
-            .await?;
-        let server_actor: ActorId = parse(&value)?;
+        let Identity {
+            server_actor,
+            history,
+        } = identity(&writer).await?;
         sqlx::query(
             "INSERT INTO actors (id, enrolled_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
@@ -80,6 +72,7 @@ impl SqlStore {
             writer,
             reader,
             server_actor,
+            history,
         })
     }
 

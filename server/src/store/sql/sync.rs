@@ -1,6 +1,7 @@
 //! The sync protocol: pushes, pulls, device clocks, the state hash. On SQL.
 
 use super::*;
+use crate::store::cursor;
 use sachhon_shared::authority::Scope;
 use sachhon_shared::wire::{PageBuilder, Rejection};
 use sachhon_shared::Publication;
@@ -34,9 +35,7 @@ impl SyncStore for SqlStore {
         let plan = plan_push(last, ops).map_err(|gap| StoreError::Gap {
             expected: gap.expected,
         })?;
-        if let Some(offset) = clock_offset_ms {
-            record_clock(&mut tx, author.actor, offset).await?;
-        }
+        record_contact(&mut tx, author.actor, clock_offset_ms).await?;
         let received_at = now();
         let clock_skewed = self.clock_skewed(&mut tx, author.actor).await?;
         let context = ApplyContext::new(self.dialect, &received_at, clock_skewed);
@@ -70,16 +69,22 @@ impl SyncStore for SqlStore {
         })
     }
 
-    async fn record_clock(&self, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
+    async fn record_contact(
+        &self,
+        actor: ActorId,
+        clock_offset_ms: Option<i64>,
+    ) -> StoreResult<()> {
         let mut conn = self.writer.acquire().await?;
-        record_clock(&mut conn, actor, offset_ms).await
+        record_contact(&mut conn, actor, clock_offset_ms).await
     }
 
     #[instrument(skip_all, fields(actor = %viewer.actor))]
     async fn pull(&self, viewer: &Author, after: &str, limit: u32) -> StoreResult<Pulled> {
-        let cursor = Cursor::parse(after).ok_or_else(|| StoreError::Invalid {
-            field: Some("after".into()),
-            message: format!("{after:?} is not a cursor this server handed out"),
+        let cursor = Cursor::parse(cursor::of_history(after, &self.history)?).ok_or_else(|| {
+            StoreError::Invalid {
+                field: Some("after".into()),
+                message: format!("{after:?} is not a cursor this server handed out"),
+            }
         })?;
         let current = self.current_view(viewer).await?;
         // Only trainer devices have views: any other device follows the feed, whatever its
@@ -96,10 +101,11 @@ impl SyncStore for SqlStore {
                 for id in self.left_ids(&holds, &current).await? {
                     page.left(id);
                 }
-                self.finish_page(page, next.encode(), true).await
+                self.finish_page(viewer, page, next.encode(), true).await
             }
             Step::Backfill { held, backfill } => {
-                self.backfill(&cursor, &held, &backfill, limit).await
+                self.backfill(viewer, &cursor, &held, &backfill, limit)
+                    .await
             }
         }
     }
@@ -181,12 +187,21 @@ pub const PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
 /// How far a device clock may be off before its scans are flagged: five minutes.
 pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
 
-async fn record_clock(conn: &mut AnyConnection, actor: ActorId, offset_ms: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE actors SET clock_offset_ms = $1 WHERE id = $2")
-        .bind(offset_ms)
-        .bind(actor.to_string())
-        .execute(&mut *conn)
-        .await?;
+/// Records that `actor` reached the server now, and its clock offset when it reported one.
+async fn record_contact(
+    conn: &mut AnyConnection,
+    actor: ActorId,
+    clock_offset_ms: Option<i64>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE actors SET last_seen_ms = $1, clock_offset_ms = COALESCE($2, clock_offset_ms) \
+         WHERE id = $3",
+    )
+    .bind(crate::time::unix_ms(time::OffsetDateTime::now_utc()))
+    .bind(clock_offset_ms)
+    .bind(actor.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -215,13 +230,24 @@ async fn record_rejections(
 }
 
 impl SqlStore {
-    /// A page's bytes with the ticket keys, and the two fields its answer's headers repeat.
+    /// A page's bytes: its `next` cursor in this database's history, the viewer's last op the
+    /// server holds (`acked`: a phone resends what a restored server lost), the ticket keys;
+    /// and the two fields its answer's headers repeat.
     async fn finish_page(
         &self,
-        page: PageBuilder,
+        viewer: &Author,
+        mut page: PageBuilder,
         next: String,
         more: bool,
     ) -> StoreResult<Pulled> {
+        let own_last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM actors WHERE id = $1")
+            .bind(viewer.actor.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        if let Some(own_last) = own_last.and_then(|seq| u64::try_from(seq).ok()) {
+            page.acked(own_last);
+        }
+        let next = cursor::format(&self.history, &next);
         let body = page.finish(&next, more, &self.ticket_keys().await?);
         Ok(Pulled { body, next, more })
     }
@@ -347,7 +373,7 @@ impl SqlStore {
         // (its own, other facilities'), so an idle device does not rescan them.
         let next = if more { last } else { last.max(feed_end) };
         let next = Cursor::at(next, view.clone());
-        self.finish_page(page, next.encode(), more).await
+        self.finish_page(viewer, page, next.encode(), more).await
     }
 
     /// A page of the history a device lacks after its view grew: the rows up to its cursor's
@@ -355,6 +381,7 @@ impl SqlStore {
     /// included: it may have dropped them when they left its view).
     async fn backfill(
         &self,
+        viewer: &Author,
         cursor: &Cursor,
         held: &View,
         backfill: &Backfill,
@@ -400,7 +427,7 @@ impl SqlStore {
             Cursor::at(cursor.position, backfill.target.clone())
         };
         // The feed continues after the backfill, so the page says there is more either way.
-        self.finish_page(page, next.encode(), true).await
+        self.finish_page(viewer, page, next.encode(), true).await
     }
 
     /// The ids of the records a device holding `holds` drops when its view is `keep`: the
