@@ -5,6 +5,7 @@
 //! devices page's last sync of each device.
 
 mod client;
+mod devices;
 mod seed;
 
 pub use client::{user_add, user_add_args, Body, WebClient, PASSWORD};
@@ -27,11 +28,10 @@ on_both_backends!(
     a_conflict_is_resolved_and_reviewed_from_the_response_page,
     user_add_updates_an_existing_user,
     every_page_shows_the_seeded_programme,
-    the_devices_page_shows_each_devices_last_sync,
 );
 
 /// A server with an office account `hoa`.
-async fn with_office_user(backend: Backend) -> anyhow::Result<(TestServer, WebClient)> {
+pub(super) async fn with_office_user(backend: Backend) -> anyhow::Result<(TestServer, WebClient)> {
     let server = TestServer::start(backend).await?;
     let (code, json, stderr) = user_add(&server.database.url, "hoa", "office", PASSWORD).await?;
     anyhow::ensure!(code == 0, "user add exited {code}: {json} {stderr}");
@@ -566,39 +566,5 @@ async fn every_page_shows_the_seeded_programme(backend: Backend) -> anyhow::Resu
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
-    Ok(())
-}
-
-/// The row of the devices page that lists `device`.
-fn device_row<'a>(page: &'a str, device: &str) -> anyhow::Result<&'a str> {
-    let start = page
-        .find(&format!("data-device=\"{device}\""))
-        .with_context(|| format!("no row of {device}"))?;
-    let row = &page[start..];
-    Ok(&row[..row.find("</tr>").context("an unended row")?])
-}
-
-async fn the_devices_page_shows_each_devices_last_sync(backend: Backend) -> anyhow::Result<()> {
-    let (server, mut web) = with_office_user(backend).await?;
-    web.login("hoa", PASSWORD).await?;
-    let admin = server.admin();
-    let (synced, token) = admin.device("trainer", None).await?;
-    let (idle, _) = admin.device("trainer", None).await?;
-    let phone = RawDevice::enroll(&server.url, &token).await?;
-    phone.pull_all().await?;
-
-    let page = web.get("/devices?lang=en").await?;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Last sync"), "the column's heading");
-    let year = time::OffsetDateTime::now_utc().year().to_string();
-    let row = device_row(&page.body, &synced)?;
-    assert!(
-        row.contains("last-sync") && row.contains(&year) && !row.contains("Never"),
-        "{row}"
-    );
-    let row = device_row(&page.body, &idle)?;
-    assert!(row.contains("Never"), "{row}");
-    let vi = web.get("/devices").await?;
-    assert!(vi.body.contains("Đồng bộ lần cuối") && vi.body.contains("Chưa đồng bộ"));
     Ok(())
 }
