@@ -86,6 +86,11 @@ async fn push_coded(
     })
 }
 
+/// Sends `body` to the push endpoint as `device`, compressed in zstd as a phone sends it.
+async fn push_zstd(url: &str, device: &RawDevice, body: &[u8]) -> anyhow::Result<Answer> {
+    push_coded(url, device, zstd::encode_all(body, 3)?, Some("zstd")).await
+}
+
 /// The acknowledgement of a push that must have been applied whole: its `acked_through`.
 fn acked(answer: &Answer) -> u64 {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
@@ -209,13 +214,7 @@ async fn pushes_in_zstd_or_gzip_are_applied(backend: Backend) -> anyhow::Result<
     let answer = push_coded(&server.url, &raw, gzip(&lan)?, Some("gzip")).await?;
     assert_eq!(acked(&answer), 3);
     let body = push_body(&raw.walk_in(&event, "Minh")?);
-    let answer = push_coded(
-        &server.url,
-        &raw,
-        zstd::encode_all(&body[..], 3)?,
-        Some("zstd"),
-    )
-    .await?;
+    let answer = push_zstd(&server.url, &raw, &body).await?;
     assert_eq!(acked(&answer), 6);
     // Content-coding names are case-insensitive; `identity` is no coding at all.
     let body = push_body(&raw.walk_in(&event, "Hoa")?);
@@ -234,13 +233,7 @@ async fn pushes_in_zstd_or_gzip_are_applied(backend: Backend) -> anyhow::Result<
 
     // A replay in another coding changes nothing.
     let before = admin.state_hash().await?;
-    let answer = push_coded(
-        &server.url,
-        &raw,
-        zstd::encode_all(&lan[..], 3)?,
-        Some("zstd"),
-    )
-    .await?;
+    let answer = push_zstd(&server.url, &raw, &lan).await?;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     assert_eq!(answer.json["applied"], json!(0), "{}", answer.json);
     assert_eq!(admin.state_hash().await?, before);
@@ -278,13 +271,7 @@ async fn a_zip_bomb_is_refused_by_its_decoded_size(backend: Backend) -> anyhow::
     let event = admin.event("Hội thảo", "awareness").await?;
     let mut raw = trainer(&server.url, &admin).await?;
     let body = push_body(&raw.walk_in(&event, "Lan")?);
-    let answer = push_coded(
-        &server.url,
-        &raw,
-        zstd::encode_all(&body[..], 3)?,
-        Some("zstd"),
-    )
-    .await?;
+    let answer = push_zstd(&server.url, &raw, &body).await?;
     assert_eq!(acked(&answer), 3);
     let before = admin.state_hash().await?;
 
@@ -315,13 +302,7 @@ async fn a_zip_bomb_is_refused_by_its_decoded_size(backend: Backend) -> anyhow::
 
     // The phone goes on.
     let body = push_body(&raw.walk_in(&event, "Minh")?);
-    let answer = push_coded(
-        &server.url,
-        &raw,
-        zstd::encode_all(&body[..], 3)?,
-        Some("zstd"),
-    )
-    .await?;
+    let answer = push_zstd(&server.url, &raw, &body).await?;
     assert_eq!(acked(&answer), 6);
     assert_eq!(admin.attendance(&event).await?["count"], json!(2));
     Ok(())
@@ -360,13 +341,7 @@ async fn unknown_or_corrupt_codings_are_refused(backend: Backend) -> anyhow::Res
     assert_eq!(admin.state_hash().await?, before);
 
     // The same batch, sent properly, lands.
-    let answer = push_coded(
-        &server.url,
-        &raw,
-        zstd::encode_all(&body[..], 3)?,
-        Some("zstd"),
-    )
-    .await?;
+    let answer = push_zstd(&server.url, &raw, &body).await?;
     assert_eq!(acked(&answer), 3);
     assert_eq!(admin.attendance(&event).await?["count"], json!(1));
     Ok(())
