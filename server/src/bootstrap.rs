@@ -1,6 +1,7 @@
 //! What a fresh database needs before serving: the first administrator
 //! (`SACHHON_ADMIN_TOKEN` when set, otherwise a token generated and printed once) and a key to
-//! sign tickets, and the plan of Decision 86/QĐ-UBND (2013) when no plan is stored.
+//! sign tickets, the plan of Decision 86/QĐ-UBND (2013) and the province's districts when none
+//! are stored, and the search keys of rows written before search existed.
 
 use crate::store::{Store, StoreResult};
 use crate::tokens;
@@ -55,5 +56,9 @@ pub async fn prepare(store: &dyn Store, env_token: Option<&str>) -> StoreResult<
     store
         .seed_plan(&sachhon_shared::indicators::long_an_2013())
         .await?;
+    store
+        .seed_districts(&sachhon_shared::district::long_an())
+        .await?;
+    store.fill_search_keys().await?;
     ensure_admin(store, env_token).await
 }

@@ -7,6 +7,8 @@ pub mod http;
 pub mod maintenance;
 pub mod metrics;
 pub mod progress;
+pub mod qr;
+pub mod registry;
 pub mod store;
 pub mod time;
 pub mod tls;

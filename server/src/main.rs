@@ -178,17 +178,7 @@ fn init_logging(format: LogFormat) {
 
 /// `sachhon user add`: prints `{"username", "role", "updated"}`.
 async fn add_user(db: &str, username: &str, role: &str) -> anyhow::Result<()> {
-    let username = web::normalise_username(username);
-    anyhow::ensure!(
-        !username.is_empty() && username.chars().count() <= 64,
-        "the username must have 1 to 64 characters"
-    );
-    anyhow::ensure!(
-        !username
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace()),
-        "the username must not contain spaces or control characters"
-    );
+    let username = web::password::username(username).map_err(anyhow::Error::msg)?;
     let role: UserRole = role.parse().map_err(anyhow::Error::msg)?;
     let mut password = String::new();
     std::io::stdin()

@@ -6,6 +6,7 @@
 
 pub mod authority;
 pub mod checkin;
+pub mod district;
 pub mod doc;
 pub mod facility_csv;
 pub mod hash;
@@ -21,6 +22,7 @@ pub mod text;
 pub mod ticket;
 pub mod timestamp;
 pub mod vectors;
+pub mod vietnamese;
 pub mod wire;
 
 pub use doc::{Doc, Edit};

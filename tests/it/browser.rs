@@ -11,6 +11,7 @@ mod field_app;
 mod field_https;
 mod field_tickets;
 mod field_vectors;
+mod office_setup;
 mod webdriver;
 
 use crate::web::{seed_programme, user_add, PASSWORD};
@@ -66,6 +67,21 @@ async fn the_progress_page_in_chromium() -> anyhow::Result<()> {
     .await
 }
 
+/// Fills and sends the login form shown at the browser's current page (`/login`), then waits
+/// for the progress page.
+async fn log_in(browser: &webdriver::Session, base: &str, username: &str) -> anyhow::Result<()> {
+    browser
+        .type_into(&browser.find("input[name=username]").await?, username)
+        .await?;
+    browser
+        .type_into(&browser.find("input[name=password]").await?, PASSWORD)
+        .await?;
+    browser
+        .click(&browser.find("button[type=submit]").await?)
+        .await?;
+    browser.wait_for_url(&format!("{base}/")).await
+}
+
 async fn drive(
     browser: &webdriver::Session,
     base: &str,
@@ -76,16 +92,7 @@ async fn drive(
     browser.goto(&format!("{base}/")).await?;
     let url = browser.url().await?;
     assert!(url.starts_with(&format!("{base}/login?next=")), "{url}");
-    browser
-        .type_into(&browser.find("input[name=username]").await?, "hoa")
-        .await?;
-    browser
-        .type_into(&browser.find("input[name=password]").await?, PASSWORD)
-        .await?;
-    browser
-        .click(&browser.find("button[type=submit]").await?)
-        .await?;
-    browser.wait_for_url(&format!("{base}/")).await?;
+    log_in(browser, base, "hoa").await?;
 
     // The three indicators province-wide, as seeded (see `seed_programme`).
     let cards = browser

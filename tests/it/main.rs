@@ -17,6 +17,7 @@ mod openapi;
 mod postgres;
 mod progress;
 mod questionnaires;
+mod registry;
 mod restore;
 mod scopes;
 mod store;

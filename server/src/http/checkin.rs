@@ -1,10 +1,11 @@
 //! Check-in: registrations with signed tickets, their QR images, printable badges,
 //! revocation, annulment of scans, and the ticket keys.
 
-use super::extract::{Admin, Json, OptionalJson, PathId, PathText};
+use super::extract::{Admin, Json, Office, OptionalJson, PathId, PathText};
 use super::problem::ApiError;
-use super::{qr, AppState};
+use super::AppState;
 use crate::bootstrap::new_ticket_key;
+use crate::qr;
 use crate::store::{RecordEdit, Store};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -49,35 +50,10 @@ pub async fn register(
     Json(input): Json<RegistrationInput>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let store = &*state.store;
-    if store.event(event).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no event {event}")));
-    }
-    if !store
-        .record_exists(RecordKind::Person, input.person_id.0)
-        .await?
-    {
-        return Err(ApiError::invalid(
-            "person_id",
-            format!("no person {}", input.person_id),
-        ));
-    }
-    let (status, id) = match store.registration_for(event, input.person_id).await? {
-        Some(existing) => (StatusCode::OK, existing),
-        None => {
-            let id = RegistrationId::new();
-            store
-                .write_as_server(&[RecordEdit {
-                    kind: RecordKind::Registration,
-                    id: id.0,
-                    fields: vec![
-                        (registration::EVENT_ID.name.into(), json!(event)),
-                        (registration::PERSON_ID.name.into(), json!(input.person_id)),
-                        (registration::REVOKED.name.into(), json!(false)),
-                    ],
-                }])
-                .await?;
-            (StatusCode::CREATED, id)
-        }
+    let registered = crate::registry::people::register(store, event, input.person_id).await?;
+    let (status, id) = match registered.created {
+        true => (StatusCode::CREATED, registered.id),
+        false => (StatusCode::OK, registered.id),
     };
     let text = ticket_text(
         store,
@@ -131,7 +107,10 @@ pub async fn qr_svg(
     PathId(id): PathId<RegistrationId>,
 ) -> Result<impl IntoResponse, ApiError> {
     let text = registration_ticket(&*state.store, id).await?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], qr::svg(&text)?))
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        qr::svg(&text).map_err(ApiError::Internal)?,
+    ))
 }
 
 /// `GET /api/v1/registrations/{id}/qr.png`: the ticket as a PNG QR code (greyscale, 8 px
@@ -152,7 +131,10 @@ pub async fn qr_png(
     PathId(id): PathId<RegistrationId>,
 ) -> Result<impl IntoResponse, ApiError> {
     let text = registration_ticket(&*state.store, id).await?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], qr::png(&text)?))
+    Ok((
+        [(header::CONTENT_TYPE, "image/png")],
+        qr::png(&text).map_err(ApiError::Internal)?,
+    ))
 }
 
 /// `POST /api/v1/registrations/{id}/revoke`: the ticket stops admitting on every phone after
@@ -288,14 +270,14 @@ pub async fn retire_ticket_key(
     path = "/api/v1/events/{id}/badges",
     operation_id = "event_badges",
     tag = "checkin",
-    security(("bearer" = ["admin"])),
+    security(("bearer" = ["admin", "office"])),
     params(("id" = uuid::Uuid, Path, description = "The event.")),
     responses((status = 200, description = "A printable HTML page: name, facility and QR code \
         of each registered person.", body = String, content_type = "text/html")),
 )]
 pub async fn badges(
     State(state): State<AppState>,
-    _: Admin,
+    _: Office,
     PathId(event_id): PathId<EventId>,
 ) -> Result<Html<String>, ApiError> {
     let store = &*state.store;
@@ -313,13 +295,16 @@ pub async fn badges(
             },
         )
         .await?;
-        cards.push((badge, qr::svg(&text)?));
+        let svg = qr::svg(&text).map_err(ApiError::Internal)?;
+        cards.push((badge, text, svg));
     }
     let title = event.title.unwrap_or_default();
     Ok(Html(badge_sheet(&title, &cards).into_string()))
 }
 
-fn badge_sheet(title: &str, cards: &[(crate::store::Badge, String)]) -> Markup {
+/// The sheet: per badge the event, the QR code, the name and the facility. The ticket's text is
+/// also in `data-ticket`, for a scanner to read without the camera.
+fn badge_sheet(title: &str, cards: &[(crate::store::Badge, String, String)]) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -329,8 +314,8 @@ fn badge_sheet(title: &str, cards: &[(crate::store::Badge, String)]) -> Markup {
                 style { (BADGE_CSS) }
             }
             body {
-                @for (badge, svg) in cards {
-                    section.badge {
+                @for (badge, ticket, svg) in cards {
+                    section.badge data-ticket=(ticket) {
                         p.event { (title) }
                         div.qr { (maud::PreEscaped(svg)) }
                         p.name { (badge.person_name.as_deref().unwrap_or("")) }

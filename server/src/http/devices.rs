@@ -4,30 +4,14 @@
 use super::extract::{Admin, Json, Office, PathId};
 use super::problem::ApiError;
 use super::AppState;
-use crate::store::{Assignments, NewDevice};
-use crate::tokens;
+use crate::registry::devices::{self, DeviceInput};
+use crate::store::Assignments;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use sachhon_shared::authority::Role;
-use sachhon_shared::{DeviceId, EventId, FacilityId};
+use sachhon_shared::{DeviceId, EventId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// Body of `POST /api/v1/devices`.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateDevice {
-    /// A name for people, e.g. "Phone 1".
-    #[schema(max_length = 500, pattern = "\\S")]
-    name: String,
-    /// What the device may do.
-    #[schema(value_type = super::openapi::DeviceRole)]
-    role: Role,
-    /// The facility of an enterprise device (required for one).
-    #[schema(value_type = Option<uuid::Uuid>)]
-    facility_id: Option<FacilityId>,
-}
 
 /// `POST /api/v1/devices`: registers a device and returns its first one-time enrolment token.
 #[utoipa::path(
@@ -36,38 +20,19 @@ pub struct CreateDevice {
     operation_id = "create_device",
     tag = "devices",
     security(("bearer" = ["admin"])),
-    request_body = CreateDevice,
+    request_body = DeviceInput,
     responses((status = 201, description = "The device and its one-time enrolment token.",
         body = super::openapi::DeviceCreated)),
 )]
 pub async fn create(
     State(state): State<AppState>,
     _: Admin,
-    Json(body): Json<CreateDevice>,
+    Json(input): Json<DeviceInput>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    if body.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "name must not be empty"));
-    }
-    if body.role == Role::Enterprise && body.facility_id.is_none() {
-        return Err(ApiError::invalid(
-            "facility_id",
-            "an enterprise device needs the facility it belongs to",
-        ));
-    }
-    super::registry::ensure_facility(&*state.store, body.facility_id).await?;
-    let token = tokens::generate();
-    let device = NewDevice {
-        name: body.name,
-        role: body.role,
-        facility: body.facility_id,
-    };
-    let id = state
-        .store
-        .create_device(&device, &tokens::hash(&token))
-        .await?;
+    let registered = devices::create(&*state.store, &input).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({ "id": id, "token": token })),
+        axum::Json(json!({ "id": registered.id, "token": registered.token })),
     ))
 }
 
@@ -111,13 +76,9 @@ pub async fn enroll_svg(
     _: Admin,
     PathId(id): PathId<DeviceId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let token = tokens::generate();
-    state
-        .store
-        .renew_enrolment_token(id, &tokens::hash(&token))
-        .await?;
-    let payload = json!({ "server": &*state.public_url, "token": token }).to_string();
-    let image = super::qr::svg(&payload)?;
+    let token = devices::renew_token(&*state.store, id).await?;
+    let payload = devices::enrolment_text(&state.public_url, &token);
+    let image = crate::qr::svg(&payload).map_err(ApiError::Internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -135,7 +96,7 @@ pub struct SetAssignments {
     #[serde(default)]
     #[schema(value_type = Vec<uuid::Uuid>)]
     events: Vec<EventId>,
-    /// Districts whose events are all assigned (an event's `district`, exactly).
+    /// Districts whose events are all assigned: names from `GET /api/v1/districts`.
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     districts: Vec<String>,
@@ -165,7 +126,7 @@ pub async fn set_assignments(
         events: body.events,
         districts: body.districts,
     };
-    let stored = state.store.set_assignments(id, &assignments).await?;
+    let stored = devices::assign(&*state.store, id, assignments).await?;
     Ok(axum::Json(json!({
         "device_id": id,
         "events": stored.events,

@@ -3,7 +3,6 @@
 mod app;
 mod checkin;
 mod coding;
-mod csv_import;
 mod devices;
 mod export;
 mod extract;
@@ -12,7 +11,6 @@ mod metrics;
 pub mod openapi;
 mod problem;
 mod progress;
-mod qr;
 pub(crate) mod questionnaires;
 mod registry;
 mod sync;
@@ -103,7 +101,14 @@ pub fn app(state: AppState) -> Router {
         .route("/devices/{id}", delete(devices::revoke))
         .route("/devices/{id}/enroll.svg", get(devices::enroll_svg))
         .route("/devices/{id}/assignments", put(devices::set_assignments))
-        .route("/facilities", post(registry::create_facility))
+        .route(
+            "/districts",
+            get(registry::list_districts).post(registry::add_district),
+        )
+        .route(
+            "/facilities",
+            get(registry::list_facilities).post(registry::create_facility),
+        )
         .route(
             "/facilities/import",
             post(registry::import_facilities).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
@@ -111,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .route("/facilities/{id}", get(registry::get_facility))
         .route("/people", post(registry::create_person))
         .route("/events", post(registry::create_event))
+        .route("/events/{id}", put(registry::update_event))
         .route("/events/{id}/attendance", get(registry::attendance))
         .route("/events/{id}/registrations", post(checkin::register))
         .route("/events/{id}/badges", get(checkin::badges))

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP layer, answered as `application/problem+json` (RFC 9457).
 //! 5xx answers never carry internals; they are logged instead.
 
+use crate::registry::{Refusal, SetupError};
 use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -146,6 +147,20 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Conflict(detail) => Self::Conflict(detail),
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<SetupError> for ApiError {
+    fn from(error: SetupError) -> Self {
+        match error {
+            SetupError::Refused(refused) => match &refused.refusal {
+                Refusal::TaxCodeTaken(_) => Self::Conflict(refused.to_string()),
+                // A definition's own path (`questions[2].choices`) is the field at fault.
+                Refusal::Definition(invalid) => Self::invalid(&invalid.field, &invalid.message),
+                _ => Self::invalid(refused.field, refused.to_string()),
+            },
+            SetupError::Store(error) => error.into(),
         }
     }
 }

@@ -5,6 +5,7 @@ use super::export::{self, Cell, Table};
 use super::extract::{Admin, Json, Office, PathId, PathText, Query};
 use super::problem::ApiError;
 use super::AppState;
+use crate::registry::questionnaires;
 use crate::store::{RecordEdit, Store};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,12 +15,6 @@ use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
 use sachhon_shared::{QuestionnaireId, RecordKind, ResponseId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn check(definition: &Definition) -> Result<(), ApiError> {
-    definition
-        .validate()
-        .map_err(|e| ApiError::invalid(&e.field, e.message))
-}
 
 /// `POST /api/v1/questionnaires`: publishes version 1 of a new questionnaire.
 ///
@@ -41,9 +36,7 @@ pub async fn create(
     _: Admin,
     Json(definition): Json<Definition>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    check(&definition)?;
-    let id = QuestionnaireId::new();
-    let version = state.store.publish(id, &definition, false).await?;
+    let (id, version) = questionnaires::publish(&*state.store, None, &definition).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({ "id": id, "version": version })),
@@ -68,8 +61,7 @@ pub async fn update(
     PathId(id): PathId<QuestionnaireId>,
     Json(definition): Json<Definition>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    check(&definition)?;
-    let version = state.store.publish(id, &definition, true).await?;
+    let (id, version) = questionnaires::publish(&*state.store, Some(id), &definition).await?;
     Ok(axum::Json(json!({ "id": id, "version": version })))
 }
 

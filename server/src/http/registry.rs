@@ -1,20 +1,23 @@
-//! The registry the administrator keeps: facilities (with CSV import), people, events, and
-//! an event's merged attendance. Every write becomes ops under the server's actor, so phones
-//! receive it on their next pull.
+//! The registry the administrator keeps: districts, facilities (with CSV import and search),
+//! people, events, and an event's merged attendance. The checks and writes are
+//! [`crate::registry`]'s, shared with the office pages; these handlers read requests and shape
+//! answers.
 
-use super::extract::{Admin, Json, Office, PathId, Text};
+use super::extract::{Admin, Json, Office, PathId, Query, Text};
 use super::problem::ApiError;
 use super::AppState;
-use crate::store::{RecordEdit, Store};
+use crate::registry::districts::{self, Districts};
+use crate::registry::events::{self, EventInput};
+use crate::registry::facilities::{self, FacilityInput, ImportReport};
+use crate::registry::people::{self, PersonInput};
+use crate::store::{ListCursor, Search, MAX_PAGE};
 use axum::extract::State;
 use axum::http::StatusCode;
-use sachhon_shared::doc::FieldValue;
-use sachhon_shared::schema::EVENT_KINDS;
-use sachhon_shared::schema::{event, facility, person, Field};
-use sachhon_shared::{EventId, FacilityId, PersonId, RecordKind};
+use sachhon_shared::district::District;
+use sachhon_shared::facility_csv::{self, CsvError};
+use sachhon_shared::{EventId, FacilityId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 type Created = (StatusCode, axum::Json<Value>);
@@ -23,51 +26,45 @@ fn created(id: Uuid) -> Created {
     (StatusCode::CREATED, axum::Json(json!({ "id": id })))
 }
 
-/// A required text field's write: the value trimmed, refused when empty.
-fn text_field(field: Field, value: &str) -> Result<(String, FieldValue), ApiError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(ApiError::invalid(
-            field.name,
-            format!("{} must not be empty", field.name),
-        ));
-    }
-    Ok((field.name.into(), json!(trimmed)))
+/// `GET /api/v1/districts`: the province's districts, in Vietnamese order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/districts",
+    operation_id = "list_districts",
+    tag = "registry",
+    security(("bearer" = ["admin", "office"])),
+    responses((status = 200, description = "The district list.", body = Vec<District>)),
+)]
+pub async fn list_districts(
+    State(state): State<AppState>,
+    _: Office,
+) -> Result<axum::Json<Vec<District>>, ApiError> {
+    Ok(axum::Json(
+        Districts::load(&*state.store).await?.all().to_vec(),
+    ))
 }
 
-/// A facility as the API takes it.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FacilityInput {
-    /// Its name.
-    #[schema(max_length = 500, pattern = "\\S")]
-    name: String,
-    /// Its tax code; one facility per tax code.
-    #[schema(max_length = 500, pattern = "\\S")]
-    tax_code: String,
-    /// Its district.
-    #[schema(max_length = 500, pattern = "\\S")]
-    district: String,
-    /// Its industrial sector.
-    #[schema(max_length = 500, pattern = "\\S")]
-    sector: String,
-    /// Whether it has cleaner-production potential.
-    cp_potential: bool,
+/// `POST /api/v1/districts`: adds a district to the list (409 when it is listed already).
+#[utoipa::path(
+    post,
+    path = "/api/v1/districts",
+    operation_id = "add_district",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    request_body = District,
+    responses((status = 201, description = "Listed.", body = District)),
+)]
+pub async fn add_district(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(district): Json<District>,
+) -> Result<(StatusCode, axum::Json<District>), ApiError> {
+    districts::add(&*state.store, &district).await?;
+    Ok((StatusCode::CREATED, axum::Json(district)))
 }
 
-impl FacilityInput {
-    fn fields(&self) -> Result<Vec<(String, FieldValue)>, ApiError> {
-        Ok(vec![
-            text_field(facility::NAME, &self.name)?,
-            text_field(facility::TAX_CODE, &self.tax_code)?,
-            text_field(facility::DISTRICT, &self.district)?,
-            text_field(facility::SECTOR, &self.sector)?,
-            (facility::CP_POTENTIAL.name.into(), json!(self.cp_potential)),
-        ])
-    }
-}
-
-/// `POST /api/v1/facilities`: registers a facility (409 for a tax code already registered).
+/// `POST /api/v1/facilities`: registers a facility (409 for a tax code already registered;
+/// 422 for a district not in the list, with the closest listed name suggested).
 #[utoipa::path(
     post,
     path = "/api/v1/facilities",
@@ -82,20 +79,61 @@ pub async fn create_facility(
     _: Admin,
     Json(input): Json<FacilityInput>,
 ) -> Result<Created, ApiError> {
-    let fields = input.fields()?;
-    if let Some(existing) = state
-        .store
-        .facility_by_tax_code(input.tax_code.trim())
-        .await?
-    {
-        return Err(ApiError::Conflict(format!(
-            "facility {existing} already has tax code {}; update it through the import",
-            input.tax_code.trim()
-        )));
-    }
-    let id = FacilityId::new();
-    write(&*state.store, RecordKind::Facility, id.0, fields).await?;
+    let id = facilities::create(&*state.store, &input).await?;
     Ok(created(id.0))
+}
+
+/// The query of `GET /api/v1/facilities`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FacilityQuery {
+    /// Text the name or the tax code contains, accents and case ignored.
+    #[param(max_length = 500)]
+    q: Option<String>,
+    /// Only this district's facilities.
+    #[param(max_length = 500)]
+    district: Option<String>,
+    /// The `next` of the previous page.
+    #[param(max_length = 2000)]
+    after: Option<String>,
+    /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/facilities`: facilities whose name or tax code contains `q`, in Vietnamese
+/// order of their names, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/facilities",
+    operation_id = "list_facilities",
+    tag = "registry",
+    security(("bearer" = ["admin", "office"])),
+    params(FacilityQuery),
+    responses((status = 200, description = "A page of facilities.",
+        body = super::openapi::FacilityPage)),
+)]
+pub async fn list_facilities(
+    State(state): State<AppState>,
+    _: Office,
+    Query(query): Query<FacilityQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let search = Search {
+        q: query.q.unwrap_or_default(),
+        district: query.district,
+        facility: None,
+        after: query.after.as_deref().map(ListCursor::parse).transpose()?,
+        limit: match query.limit.unwrap_or(100) {
+            0 => return Err(ApiError::invalid("limit", "limit must be at least 1")),
+            limit => limit.min(MAX_PAGE),
+        },
+    };
+    let found = state.store.find_facilities(&search).await?;
+    Ok(axum::Json(json!({
+        "items": found.items,
+        "next": found.next.map(|cursor| cursor.format()),
+    })))
 }
 
 /// `GET /api/v1/facilities/{id}`: a facility.
@@ -122,103 +160,47 @@ pub async fn get_facility(
 }
 
 /// `POST /api/v1/facilities/import`: facilities from CSV; a known tax code updates that
-/// facility.
+/// facility. With `?preview=true`, the same answer and nothing written.
 ///
 /// The header is `name,tax_code,district,sector,cp_potential`. Bad lines are reported and
-/// skipped; the good lines are written in one transaction.
+/// skipped; the good lines are written in one transaction, and each is answered with the id of
+/// the facility it created or updated.
 #[utoipa::path(
     post,
     path = "/api/v1/facilities/import",
     operation_id = "import_facilities",
     tag = "registry",
     security(("bearer" = ["admin"])),
+    params(ImportQuery),
     request_body(content = String, content_type = "text/csv",
         description = "UTF-8 CSV, header `name,tax_code,district,sector,cp_potential` (a BOM \
             is accepted); `cp_potential` is true/false, 1/0, yes/no or có/không."),
     responses((status = 200, description = "What was imported; bad lines are listed and skipped.",
-        body = super::openapi::ImportReport)),
+        body = ImportReport)),
 )]
 pub async fn import_facilities(
     State(state): State<AppState>,
     _: Admin,
+    Query(query): Query<ImportQuery>,
     Text(body): Text,
-) -> Result<axum::Json<Value>, ApiError> {
-    let rows = super::csv_import::parse_facilities(&body)?;
-    let mut edits = Vec::new();
-    let mut errors = Vec::new();
-    let (mut imported, mut updated) = (0, 0);
-    let mut seen: HashMap<String, Uuid> = HashMap::new();
-    for row in rows {
-        let (line, input) = match row {
-            Ok(row) => row,
-            Err(error) => {
-                errors.push(error);
-                continue;
-            }
-        };
-        let fields = match input.fields() {
-            Ok(fields) => fields,
-            Err(error) => {
-                errors.push(json!({ "line": line, "message": error_text(&error) }));
-                continue;
-            }
-        };
-        let tax_code = input.tax_code.trim().to_string();
-        let known = match seen.get(&tax_code) {
-            Some(id) => Some(*id),
-            None => state
-                .store
-                .facility_by_tax_code(&tax_code)
-                .await?
-                .map(|f| f.0),
-        };
-        let id = match known {
-            Some(id) => {
-                updated += 1;
-                id
-            }
-            None => {
-                imported += 1;
-                Uuid::now_v7()
-            }
-        };
-        seen.insert(tax_code, id);
-        edits.push(RecordEdit {
-            kind: RecordKind::Facility,
-            id,
-            fields,
-        });
-    }
-    if !edits.is_empty() {
-        state.store.write_as_server(&edits).await?;
-    }
+) -> Result<axum::Json<ImportReport>, ApiError> {
+    let lines = facility_csv::parse(&body).map_err(|error| match error {
+        CsvError::Unreadable(_) => ApiError::Malformed(error.to_string()),
+        CsvError::WrongHeader => ApiError::invalid("header", error.to_string()),
+    })?;
+    let write = !query.preview.unwrap_or(false);
     Ok(axum::Json(
-        json!({ "imported": imported, "updated": updated, "errors": errors }),
+        facilities::import(&*state.store, lines, write).await?,
     ))
 }
 
-fn error_text(error: &ApiError) -> String {
-    match error {
-        ApiError::Invalid { detail, .. } => detail.clone(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// A person as the API takes it.
-#[derive(Deserialize, utoipa::ToSchema)]
+/// The query of `POST /api/v1/facilities/import`.
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct PersonInput {
-    /// Full name.
-    #[schema(max_length = 500, pattern = "\\S")]
-    name: String,
-    /// The facility the person works for, if any.
-    #[schema(value_type = Option<Uuid>)]
-    facility_id: Option<FacilityId>,
-    /// Whether the person is dedicated cleaner-production staff.
-    cp_staff: bool,
-    /// Phone number.
-    #[schema(max_length = 500)]
-    phone: Option<String>,
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: check every line and answer what would be done, writing nothing.
+    preview: Option<bool>,
 }
 
 /// `POST /api/v1/people`: registers a person.
@@ -236,35 +218,8 @@ pub async fn create_person(
     _: Admin,
     Json(input): Json<PersonInput>,
 ) -> Result<Created, ApiError> {
-    let name = text_field(person::NAME, &input.name)?;
-    super::registry::ensure_facility(&*state.store, input.facility_id).await?;
-    let id = PersonId::new();
-    let fields = vec![
-        name,
-        (person::FACILITY_ID.name.into(), json!(input.facility_id)),
-        (person::CP_STAFF.name.into(), json!(input.cp_staff)),
-        (person::PHONE.name.into(), json!(input.phone)),
-    ];
-    write(&*state.store, RecordKind::Person, id.0, fields).await?;
+    let id = people::create(&*state.store, &input).await?;
     Ok(created(id.0))
-}
-
-/// An event as the API takes it.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventInput {
-    /// Its title.
-    #[schema(max_length = 500, pattern = "\\S")]
-    title: String,
-    /// `awareness` or `training`.
-    #[schema(value_type = super::openapi::EventKind)]
-    kind: String,
-    /// When it starts, RFC 3339 (stored in UTC), years 2000–2099.
-    #[schema(format = DateTime)]
-    starts_at: String,
-    /// Its district.
-    #[schema(max_length = 500, pattern = "\\S")]
-    district: String,
 }
 
 /// `POST /api/v1/events`: registers an event.
@@ -282,28 +237,29 @@ pub async fn create_event(
     _: Admin,
     Json(input): Json<EventInput>,
 ) -> Result<Created, ApiError> {
-    let title = text_field(event::TITLE, &input.title)?;
-    if !EVENT_KINDS.contains(&input.kind.as_str()) {
-        return Err(ApiError::invalid(
-            "kind",
-            format!("kind must be one of {}", EVENT_KINDS.join(", ")),
-        ));
-    }
-    let starts_at = sachhon_shared::timestamp::parse_time(&input.starts_at)
-        .map_err(|e| ApiError::invalid("starts_at", e.to_string()))?;
-    let district = text_field(event::DISTRICT, &input.district)?;
-    let id = EventId::new();
-    let fields = vec![
-        title,
-        (event::KIND.name.into(), json!(input.kind)),
-        (
-            event::STARTS_AT.name.into(),
-            json!(crate::time::rfc3339(starts_at)),
-        ),
-        district,
-    ];
-    write(&*state.store, RecordKind::Event, id.0, fields).await?;
+    let id = events::create(&*state.store, &input).await?;
     Ok(created(id.0))
+}
+
+/// `PUT /api/v1/events/{id}`: writes an event's title, kind, start and district again.
+#[utoipa::path(
+    put,
+    path = "/api/v1/events/{id}",
+    operation_id = "update_event",
+    tag = "registry",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The event.")),
+    request_body = EventInput,
+    responses((status = 200, description = "Written.", body = super::openapi::Created)),
+)]
+pub async fn update_event(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId<EventId>,
+    Json(input): Json<EventInput>,
+) -> Result<axum::Json<Value>, ApiError> {
+    events::update(&*state.store, id, &input).await?;
+    Ok(axum::Json(json!({ "id": id })))
 }
 
 /// `GET /api/v1/events/{id}/attendance`: distinct people, with each one's scans.
@@ -345,29 +301,4 @@ pub async fn attendance(
         "count": attendees.len(),
         "attendees": attendees,
     })))
-}
-
-/// Refuses (422, `facility_id`) a facility id that names no facility.
-pub(super) async fn ensure_facility(
-    store: &dyn Store,
-    facility: Option<FacilityId>,
-) -> Result<(), ApiError> {
-    match facility {
-        Some(id) if !store.record_exists(RecordKind::Facility, id.0).await? => Err(
-            ApiError::invalid("facility_id", format!("no facility {id}")),
-        ),
-        _ => Ok(()),
-    }
-}
-
-async fn write(
-    store: &dyn Store,
-    kind: RecordKind,
-    id: Uuid,
-    fields: Vec<(String, FieldValue)>,
-) -> Result<(), ApiError> {
-    store
-        .write_as_server(&[RecordEdit { kind, id, fields }])
-        .await
-        .map_err(ApiError::from)
 }

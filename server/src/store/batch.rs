@@ -10,7 +10,8 @@ use super::{StoreError, StoreResult};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::doc::Doc;
 use sachhon_shared::records::DocFields;
-use sachhon_shared::schema::{registration, FieldType};
+use sachhon_shared::schema::{facility, person, registration, FieldType};
+use sachhon_shared::vietnamese::{fold, sort_key};
 use sachhon_shared::wire::ops::encode_ops;
 use sachhon_shared::{Change, Op, RecordKind, ResponseId};
 use sqlx::{AnyConnection, Row};
@@ -347,7 +348,8 @@ async fn project(
     let Some(table) = projection_table(kind) else {
         return Ok(());
     };
-    let names: Vec<&str> = kind.fields().iter().map(|field| field.name).collect();
+    let mut names: Vec<&str> = kind.fields().iter().map(|field| field.name).collect();
+    names.extend(search_columns(kind));
     let head = format!("INSERT INTO {table} (id, {})", names.join(", "));
     let updates: Vec<String> = names
         .iter()
@@ -362,8 +364,41 @@ async fn project(
                 FieldType::Bool => Value::from(i64::from(doc.flag(*field))),
                 _ => Value::from(doc.text(*field)),
             }));
+            row.extend(search_values(kind, doc));
             row
         })
         .collect();
     insert_rows(conn, &head, &tail, &rows).await
+}
+
+/// The columns that make a kind's projection findable by name (see [`search_values`]).
+fn search_columns(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Facility | RecordKind::Person => &["sort_key", "search"],
+        _ => &[],
+    }
+}
+
+/// A findable projection's `sort_key` and `search` values, from its document.
+fn search_values(kind: RecordKind, doc: &Doc) -> Vec<Value> {
+    let (name, tax_code) = match kind {
+        RecordKind::Facility => (doc.text(facility::NAME), doc.text(facility::TAX_CODE)),
+        RecordKind::Person => (doc.text(person::NAME), None),
+        _ => return Vec::new(),
+    };
+    search_keys(name.as_deref(), tax_code.as_deref())
+        .into_iter()
+        .map(Value::from)
+        .collect()
+}
+
+/// The `sort_key` (the Vietnamese order of the name) and `search` (the name, and a facility's
+/// tax code, folded: accents and case ignored) of a findable row.
+pub(super) fn search_keys(name: Option<&str>, tax_code: Option<&str>) -> [String; 2] {
+    let name = name.unwrap_or_default();
+    let search = match tax_code {
+        Some(tax_code) => format!("{} {}", fold(name), fold(tax_code)),
+        None => fold(name),
+    };
+    [sort_key(name), search]
 }

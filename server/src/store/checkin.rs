@@ -1,10 +1,10 @@
 //! Check-in: ticket keys, registrations, badges, annulments, attendance.
 
-use super::StoreResult;
+use super::{EventRecord, StoreResult};
 use async_trait::async_trait;
 use ed25519_dalek::SigningKey;
 use sachhon_shared::ticket::TicketKey;
-use sachhon_shared::{EventId, PersonId, RegistrationId, ScanId};
+use sachhon_shared::{EventId, FacilityId, PersonId, RegistrationId, ScanId};
 use uuid::Uuid;
 
 /// One person's attendance at an event.
@@ -57,6 +57,15 @@ pub struct Badge {
     pub facility_name: Option<String>,
 }
 
+/// An event some of a facility's people attended.
+#[derive(Debug, Clone)]
+pub struct EventAttended {
+    /// The event.
+    pub event: EventRecord,
+    /// How many of the facility's people attended it.
+    pub people: i64,
+}
+
 /// Check-in: ticket keys, registrations, badges, annulments, attendance.
 #[async_trait]
 pub trait CheckinStore: Send + Sync {
@@ -82,4 +91,6 @@ pub trait CheckinStore: Send + Sync {
     async fn badges(&self, event: EventId) -> StoreResult<Vec<Badge>>;
     /// An event's merged attendance; `None` when the event is unknown.
     async fn attendance(&self, event: EventId) -> StoreResult<Option<Attendance>>;
+    /// The events a facility's people attended, newest first, with how many of them each.
+    async fn facility_attendance(&self, facility: FacilityId) -> StoreResult<Vec<EventAttended>>;
 }

@@ -11,6 +11,7 @@ mod checkin;
 mod cursor;
 mod devices;
 mod dialect;
+mod find;
 mod health;
 mod history;
 mod listings;
@@ -26,6 +27,7 @@ mod view;
 
 pub use checkin::*;
 pub use devices::*;
+pub use find::*;
 pub use health::*;
 pub use history::{begin_new_history, NewHistory};
 pub use listings::*;

@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use async_trait::async_trait;
+use sachhon_shared::district::District;
 use sachhon_shared::doc::FieldValue;
 use sachhon_shared::{EventId, FacilityId, RecordKind};
 use uuid::Uuid;
@@ -63,4 +64,10 @@ pub trait RegistryStore: Send + Sync {
     async fn facility_by_tax_code(&self, tax_code: &str) -> StoreResult<Option<FacilityId>>;
     /// An event.
     async fn event(&self, id: EventId) -> StoreResult<Option<EventRecord>>;
+    /// The province's districts, in no particular order.
+    async fn districts(&self) -> StoreResult<Vec<District>>;
+    /// Adds a district; a name already listed is a conflict.
+    async fn add_district(&self, district: &District) -> StoreResult<()>;
+    /// Fills the district list when it is empty (a new database).
+    async fn seed_districts(&self, districts: &[District]) -> StoreResult<()>;
 }

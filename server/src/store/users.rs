@@ -107,19 +107,37 @@ impl fmt::Debug for SessionUser {
     }
 }
 
+/// An account as the accounts page lists it.
+#[derive(Clone, Debug)]
+pub struct UserSummary {
+    /// The login name.
+    pub username: String,
+    /// Its role.
+    pub role: UserRole,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was disabled, if it is.
+    pub disabled_at: Option<String>,
+}
+
 /// Accounts of the office web pages and their sessions.
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Creates an account, or replaces the password hash and role of the one with this name
-    /// (ending its sessions).
+    /// (ending its sessions, and enabling it if it was disabled).
     async fn put_user(
         &self,
         username: &str,
         password_hash: &str,
         role: UserRole,
     ) -> StoreResult<UserWrite>;
-    /// The account with this name.
+    /// The enabled account with this name (a disabled one is as good as unknown).
     async fn user(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Every account, by name.
+    async fn users(&self) -> StoreResult<Vec<UserSummary>>;
+    /// Disables an account (ending its sessions) or enables it again; `NotFound` when there
+    /// is none by this name.
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<()>;
     /// Stores a new session (and drops expired ones).
     async fn create_session(&self, session: &NewSession<'_>) -> StoreResult<()>;
     /// The account of an unexpired session.

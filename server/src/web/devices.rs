@@ -1,21 +1,25 @@
-//! `/devices`: the registered phones with their role, state and last sync; for
-//! administrators, each active device's enrolment QR (`/devices/{id}/enroll`, which shows the
-//! API's `enroll.svg`). Office users see the list without QR codes. A trainer device's
-//! assigned events are set at `/devices/{id}/assignments` (the API's `PUT …/assignments`).
+//! `/devices`: the registered phones with their role, state and last sync. Office staff
+//! register devices here (an enterprise device names its facility by tax code), revoke them, and
+//! make an enrolment QR — only by pressing a button (`POST /devices/{id}/enroll`), since a new
+//! token ends the one handed out before; a plain `GET` never makes one. A trainer device's assigned events are set at `/devices/{id}/assignments` (the API's
+//! `PUT …/assignments`).
 
 use super::error::PageError;
+use super::form::{Fields, Posted, Shown};
 use super::i18n::{t, Lang};
-use super::layout::{self, csrf_field, Page};
-use super::session::{see_other, CsrfForm, CsrfToken, WebUser};
-use crate::http::AppState;
-use crate::store::{Assignments, UserRole};
+use super::layout::{self, csrf_field};
+use super::session::{see_other, WebUser};
+use crate::http::{ApiError, AppState};
+use crate::registry::devices::{self, DeviceInput, Registered};
+use crate::registry::districts::Districts;
+use crate::registry::{Refusal, Refused, SetupError};
+use crate::store::{Assignments, DeviceRecord, SessionUser};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup, PreEscaped};
 use sachhon_shared::authority::Role;
 use sachhon_shared::DeviceId;
-use serde::Deserialize;
-use std::collections::BTreeSet;
 
 fn role_name(role: Role, lang: Lang) -> &'static str {
     match role {
@@ -31,14 +35,21 @@ pub async fn list(
     WebUser(user): WebUser,
     lang: Lang,
 ) -> Result<Response, PageError> {
+    list_page(&state, &user, lang, &Shown::default()).await
+}
+
+/// The list, with the new-device form as `shown`.
+async fn list_page(
+    state: &AppState,
+    user: &SessionUser,
+    lang: Lang,
+    shown: &Shown,
+) -> Result<Response, PageError> {
     let devices = state.store.devices().await?;
-    let admin = user.role == UserRole::Admin;
     let title = lang.t(&t::DEVICES_TITLE);
     let body = html! {
         h1 { (title) }
-        @if !admin {
-            p.muted { (lang.t(&t::QR_ADMIN_ONLY)) }
-        }
+        (new_device_form(user, lang, shown))
         @if devices.is_empty() {
             p.muted { (lang.t(&t::NO_DEVICES)) }
         } @else {
@@ -52,7 +63,7 @@ pub async fn list(
                         th.num { (lang.t(&t::ENROLMENTS)) }
                         th { (lang.t(&t::ASSIGNED)) }
                         th { (lang.t(&t::LAST_SYNC)) }
-                        @if admin { th { (lang.t(&t::ENROL_QR)) } }
+                        th { (lang.t(&t::ENROL_QR)) }
                     } }
                     tbody {
                         @for device in &devices {
@@ -81,12 +92,14 @@ pub async fn list(
                                         None => span.muted { (lang.t(&t::NEVER_SYNCED)) },
                                     }
                                 }
-                                @if admin {
-                                    td {
-                                        @if device.revoked_at.is_none() {
-                                            a.enrol href=(lang.link(&format!("/devices/{}/enroll", device.id))) {
-                                                (lang.t(&t::ENROL_QR))
-                                            }
+                                td {
+                                    @if device.revoked_at.is_none() {
+                                        a.enrol href=(lang.link(&format!("/devices/{}/enroll", device.id))) {
+                                            (lang.t(&t::ENROL_QR))
+                                        }
+                                        form.inline.revoke method="post" action=(lang.link(&format!("/devices/{}/revoke", device.id))) {
+                                            (csrf_field(user))
+                                            button.danger type="submit" { (lang.t(&t::REVOKE)) }
                                         }
                                     }
                                 }
@@ -97,57 +110,155 @@ pub async fn list(
             }
         }
     };
-    let page = Page {
-        lang,
-        user: Some(&user),
-        title,
-        here: "/devices",
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
+    let response = layout::show(lang, user, title, "/devices", body);
+    Ok(match shown.refused {
+        Some(_) => layout::with_status(StatusCode::UNPROCESSABLE_ENTITY, response),
+        None => response,
+    })
 }
 
-/// `GET /devices/{id}/enroll`: the enrolment QR, for administrators. The image is the API's
-/// `GET /api/v1/devices/{id}/enroll.svg`, fetched with the same session cookie; showing it
-/// makes a fresh one-time token.
-pub async fn enroll(
+fn new_device_form(user: &SessionUser, lang: Lang, shown: &Shown) -> Markup {
+    html! {
+        details.card.new-device open[shown.refused.is_some()] {
+            summary { (lang.t(&t::NEW_DEVICE)) }
+            form method="post" action=(lang.link("/devices")) {
+                (csrf_field(user))
+                (shown.text("name", &t::NAME, lang))
+                label for="role" { (lang.t(&t::ROLE)) }
+                select id="role" name="role" {
+                    @for role in [Role::Trainer, Role::Enterprise, Role::Office] {
+                        option value=(role.as_str()) selected[shown.fields.get("role") == role.as_str()] {
+                            (role_name(role, lang))
+                        }
+                    }
+                }
+                (shown.text("facility_tax_code", &t::FACILITY_TAX_CODE, lang))
+                (shown.error("facility_id", lang))
+                button type="submit" { (lang.t(&t::CREATE)) }
+            }
+        }
+    }
+}
+
+/// `POST /devices`: registers a device, then shows its enrolment QR at once.
+pub async fn create(
     State(state): State<AppState>,
-    WebUser(user): WebUser,
+    lang: Lang,
+    Posted { user, form }: Posted,
+) -> Result<Response, PageError> {
+    match register(&state, &form).await {
+        Ok(registered) => {
+            enrolment_page(&state, &user, lang, registered.id, &registered.token).await
+        }
+        Err(SetupError::Refused(refused)) => {
+            list_page(&state, &user, lang, &Shown::refused(form, refused)).await
+        }
+        Err(SetupError::Store(error)) => Err(error.into()),
+    }
+}
+
+async fn register(state: &AppState, form: &Fields) -> Result<Registered, SetupError> {
+    let store = &*state.store;
+    let role: Role = form.get("role").parse().unwrap_or(Role::Trainer);
+    let facility_id =
+        match form.get("facility_tax_code").trim() {
+            "" => None,
+            code => Some(store.facility_by_tax_code(code).await?.ok_or_else(|| {
+                Refused::new("facility_id", Refusal::NoFacility(code.to_string()))
+            })?),
+        };
+    let input = DeviceInput {
+        name: form.get("name").to_string(),
+        role,
+        facility_id,
+    };
+    devices::create(store, &input).await
+}
+
+/// `POST /devices/{id}/revoke`: the device's tokens stop working at once.
+pub async fn revoke(
+    State(state): State<AppState>,
     lang: Lang,
     Path(id): Path<String>,
+    _: Posted,
 ) -> Result<Response, PageError> {
-    if user.role != UserRole::Admin {
-        return Err(PageError::forbidden(lang.t(&t::QR_ADMIN_ONLY)));
-    }
-    let id: DeviceId = id
-        .parse()
-        .map_err(|_| PageError::not_found(format!("no device {id}")))?;
-    let device = state
+    state.store.revoke_device(device_id(&id)?).await?;
+    Ok(see_other(&lang.link("/devices")))
+}
+
+/// The active device `id`, or 404.
+async fn active_device(state: &AppState, id: DeviceId) -> Result<DeviceRecord, PageError> {
+    state
         .store
         .devices()
         .await?
         .into_iter()
         .find(|d| d.id == id && d.revoked_at.is_none())
-        .ok_or_else(|| PageError::not_found(format!("no active device {id}")))?;
+        .ok_or_else(|| PageError::not_found(format!("no active device {id}")))
+}
+
+/// `GET /devices/{id}/enroll`: asks before making a new enrolment QR.
+pub async fn enroll_confirm(
+    State(state): State<AppState>,
+    WebUser(user): WebUser,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let device = active_device(&state, device_id(&id)?).await?;
+    let title = format!("{} · {}", lang.t(&t::ENROL_QR), device.name);
+    let here = format!("/devices/{}/enroll", device.id);
+    let body = html! {
+        h1 { (title) }
+        p.notice { (lang.t(&t::ENROL_WARNING)) }
+        form.enrol method="post" action=(lang.link(&here)) {
+            (csrf_field(&user))
+            button type="submit" { (lang.t(&t::MAKE_ENROL_QR)) }
+        }
+        p { a href=(lang.link("/devices")) { "← " (lang.t(&t::BACK)) } }
+    };
+    Ok(layout::show(lang, &user, &title, &here, body))
+}
+
+/// `POST /devices/{id}/enroll`: a new one-time token, shown as a QR code and as text.
+pub async fn enroll(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    Posted { user, .. }: Posted,
+) -> Result<Response, PageError> {
+    let id = device_id(&id)?;
+    active_device(&state, id).await?;
+    let token = devices::renew_token(&*state.store, id).await?;
+    enrolment_page(&state, &user, lang, id, &token).await
+}
+
+/// The page that shows an enrolment token once: its QR code and its text.
+async fn enrolment_page(
+    state: &AppState,
+    user: &SessionUser,
+    lang: Lang,
+    id: DeviceId,
+    token: &str,
+) -> Result<Response, PageError> {
+    let device = active_device(state, id).await?;
+    let text = devices::enrolment_text(&state.public_url, token);
+    let svg = crate::qr::svg(&text).map_err(|e| PageError::from(ApiError::Internal(e)))?;
     let title = format!("{} · {}", lang.t(&t::ENROL_QR), device.name);
     let body = html! {
         h1 { (title) }
         p { (role_name(device.role, lang)) }
-        div.qr {
-            img src=(format!("/api/v1/devices/{id}/enroll.svg")) alt=(lang.t(&t::ENROL_QR));
-        }
+        div.qr { (PreEscaped(svg)) }
+        p { (lang.t(&t::ENROL_TOKEN)) ": " code.token { (token) } }
         p.muted { (lang.t(&t::ENROL_NOTE)) }
         p { a href=(lang.link("/devices")) { "← " (lang.t(&t::BACK)) } }
     };
-    let here = format!("/devices/{id}/enroll");
-    let page = Page {
+    Ok(layout::show(
         lang,
-        user: Some(&user),
-        title: &title,
-        here: &here,
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
+        user,
+        &title,
+        &format!("/devices/{id}/enroll"),
+        body,
+    ))
 }
 
 fn device_id(text: &str) -> Result<DeviceId, PageError> {
@@ -173,11 +284,7 @@ pub async fn assignments(
         .ok_or_else(|| PageError::not_found(format!("no device {id}")))?;
     let current = state.store.assignments(id).await?;
     let events = state.store.events().await?;
-    let districts: BTreeSet<String> = events
-        .iter()
-        .filter_map(|event| event.district.clone())
-        .chain(current.districts.iter().cloned())
-        .collect();
+    let districts = Districts::load(&*state.store).await?;
     let title = format!("{} · {}", lang.t(&t::ASSIGNED), device.name);
     let action = lang.link(&format!("/devices/{id}/assignments"));
     let body = html! {
@@ -203,11 +310,11 @@ pub async fn assignments(
             }
             fieldset {
                 legend { (lang.t(&t::DISTRICTS)) }
-                @for district in &districts {
+                @for district in districts.all() {
                     label {
-                        input type="checkbox" name="districts" value=(district)
-                            checked[current.districts.contains(district)];
-                        " " (district)
+                        input type="checkbox" name="districts" value=(district.name)
+                            checked[current.districts.contains(&district.name)];
+                        " " (district.name)
                     }
                     br;
                 }
@@ -217,48 +324,7 @@ pub async fn assignments(
         p { a href=(lang.link("/devices")) { "← " (lang.t(&t::BACK)) } }
     };
     let here = format!("/devices/{id}/assignments");
-    let page = Page {
-        lang,
-        user: Some(&user),
-        title: &title,
-        here: &here,
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
-}
-
-/// The assignments form as posted: `events` and `districts` repeat, one per checked box.
-#[derive(Deserialize)]
-#[serde(from = "Vec<(String, String)>")]
-pub struct AssignForm {
-    csrf: String,
-    events: Vec<String>,
-    districts: Vec<String>,
-}
-
-impl From<Vec<(String, String)>> for AssignForm {
-    fn from(pairs: Vec<(String, String)>) -> Self {
-        let mut form = Self {
-            csrf: String::new(),
-            events: Vec::new(),
-            districts: Vec::new(),
-        };
-        for (key, value) in pairs {
-            match key.as_str() {
-                "csrf" => form.csrf = value,
-                "events" => form.events.push(value),
-                "districts" => form.districts.push(value),
-                _ => {}
-            }
-        }
-        form
-    }
-}
-
-impl CsrfToken for AssignForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
+    Ok(layout::show(lang, &user, &title, &here, body))
 }
 
 /// `POST /devices/{id}/assignments`: checked and stored by the store as the API's `PUT` is.
@@ -266,12 +332,12 @@ pub async fn assign(
     State(state): State<AppState>,
     lang: Lang,
     Path(id): Path<String>,
-    CsrfForm { form, .. }: CsrfForm<AssignForm>,
+    Posted { form, .. }: Posted,
 ) -> Result<Response, PageError> {
     let id = device_id(&id)?;
     let events = form
-        .events
-        .iter()
+        .all("events")
+        .into_iter()
         .map(|event| {
             event
                 .parse()
@@ -280,8 +346,12 @@ pub async fn assign(
         .collect::<Result<_, _>>()?;
     let assignments = Assignments {
         events,
-        districts: form.districts,
+        districts: form
+            .all("districts")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     };
-    state.store.set_assignments(id, &assignments).await?;
+    devices::assign(&*state.store, id, assignments).await?;
     Ok(see_other(&lang.link("/devices")))
 }

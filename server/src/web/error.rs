@@ -4,6 +4,7 @@
 use super::i18n::t;
 use super::layout;
 use crate::http::ApiError;
+use crate::registry::SetupError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -69,6 +70,12 @@ impl From<ApiError> for PageError {
 
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<SetupError> for PageError {
+    fn from(error: SetupError) -> Self {
         ApiError::from(error).into()
     }
 }

@@ -16,7 +16,7 @@ use sachhon_shared::EventId;
 pub const REFRESH_SECONDS: u32 = 10;
 
 /// The name of an event kind.
-fn kind_name(kind: Option<&str>, lang: Lang) -> &'static str {
+pub fn kind_name(kind: Option<&str>, lang: Lang) -> &'static str {
     match kind {
         Some("awareness") => lang.t(&t::KIND_AWARENESS),
         Some("training") => lang.t(&t::KIND_TRAINING),
@@ -34,6 +34,7 @@ pub async fn list(
     let title = lang.t(&t::EVENTS_TITLE);
     let body = html! {
         h1 { (title) }
+        p { a.new-event href=(lang.link("/events/new")) { "+ " (lang.t(&t::NEW_EVENT)) } }
         @if events.is_empty() {
             p.muted { (lang.t(&t::NO_EVENTS)) }
         } @else {
@@ -44,6 +45,7 @@ pub async fn list(
                         th { (lang.t(&t::KIND)) }
                         th { (lang.t(&t::STARTS_AT)) }
                         th { (lang.t(&t::DISTRICT)) }
+                        th { (lang.t(&t::REGISTERED_PEOPLE)) }
                     } }
                     tbody {
                         @for event in &events {
@@ -54,6 +56,9 @@ pub async fn list(
                                 td { (kind_name(event.kind.as_deref(), lang)) }
                                 td { (event.starts_at.as_deref().map(|s| lang.time(s)).unwrap_or_default()) }
                                 td { (event.district.as_deref().unwrap_or("")) }
+                                td { a.people href=(lang.link(&format!("/events/{}/people", event.id))) {
+                                    (lang.t(&t::REGISTER))
+                                } }
                             }
                         }
                     }
@@ -61,14 +66,7 @@ pub async fn list(
             }
         }
     };
-    let page = Page {
-        lang,
-        user: Some(&user),
-        title,
-        here: "/events",
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
+    Ok(layout::show(lang, &user, title, "/events", body))
 }
 
 /// `GET /events/{id}`: live attendance.
@@ -95,6 +93,10 @@ pub async fn attendance(
             (kind_name(event.kind.as_deref(), lang))
             @if let Some(starts) = &event.starts_at { " · " (lang.time(starts)) }
             @if let Some(district) = &event.district { " · " (district) }
+        }
+        p {
+            a href=(lang.link(&format!("/events/{id}/people"))) { (lang.t(&t::REGISTERED_PEOPLE)) } " · "
+            a href=(lang.link(&format!("/events/{id}/edit"))) { (lang.t(&t::EDIT_EVENT)) }
         }
         h2 { (lang.t(&t::ATTENDANCE)) }
         p.figure {

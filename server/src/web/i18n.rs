@@ -27,7 +27,7 @@ pub struct Text {
 }
 
 /// Vietnam's offset from UTC (no daylight saving).
-const VIETNAM: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
+pub const VIETNAM: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };
@@ -261,7 +261,6 @@ pub mod t {
         NEVER_SYNCED: "Chưa đồng bộ" / "Never";
         ENROL_QR: "Mã QR kích hoạt" / "Enrolment QR";
         ENROL_NOTE: "Quét mã này bằng ứng dụng trên điện thoại để kích hoạt thiết bị. Mỗi lần mở trang này tạo một mã mới; mã cũ chưa dùng sẽ hết hiệu lực." / "Scan this code with the phone app to enrol the device. Each visit to this page makes a new code; an earlier unused code stops working.";
-        QR_ADMIN_ONLY: "Chỉ quản trị viên xem được mã QR kích hoạt." / "Only administrators can see enrolment QR codes.";
         NO_DEVICES: "Chưa có thiết bị nào." / "No devices yet.";
         BACK: "Quay lại" / "Back";
         ASSIGNED: "Sự kiện được giao" / "Assigned events";
@@ -284,6 +283,80 @@ pub mod t {
         ERROR: "Lỗi" / "Error";
         BAD_FORM: "Biểu mẫu không hợp lệ hoặc đã hết hạn; hãy tải lại trang rồi thử lại." / "The form is invalid or has expired; reload the page and try again.";
         HOME: "Trang chính" / "Home";
+
+        NAV_QUESTIONNAIRES: "Bộ câu hỏi" / "Questionnaires";
+        NAV_ACCOUNTS: "Tài khoản" / "Accounts";
+        ADMIN_ONLY: "Chỉ quản trị viên được làm việc này." / "Only an administrator may do this.";
+        VALUE: "Giá trị" / "Value";
+        PERSON: "Người" / "Person";
+        SEARCH: "Tìm" / "Search";
+        NEXT_PAGE: "Trang sau" / "Next page";
+        PREVIOUS_PAGE: "Trang trước" / "Previous page";
+        CREATE: "Tạo" / "Create";
+        LINE: "Dòng" / "Line";
+
+        SEARCH_NAME_TAX: "Tên hoặc mã số thuế" / "Name or tax code";
+        ALL_DISTRICTS: "Tất cả các huyện" / "All districts";
+        PEOPLE: "Người của cơ sở" / "People";
+        NO_PEOPLE: "Không có ai." / "Nobody.";
+        CP_STAFF: "Cán bộ chuyên trách SXSH" / "Dedicated CP staff";
+        DOES_NOT_PASS: "Chưa đạt điểm" / "Does not pass";
+        NO_ATTENDANCE: "Chưa ai của cơ sở dự sự kiện nào." / "Nobody from this facility attended an event yet.";
+
+        IMPORT_CSV: "Nhập danh sách cơ sở (CSV)" / "Import facilities (CSV)";
+        IMPORT_NOTE: "Dòng đầu: name,tax_code,district,sector,cp_potential. Cơ sở đã có mã số thuế thì được cập nhật, không tạo trùng. Xem trước khi ghi." / "First line: name,tax_code,district,sector,cp_potential. A facility whose tax code is known is updated, never duplicated. You see a preview before anything is written.";
+        CSV_FILE: "Tệp CSV (UTF-8)" / "CSV file (UTF-8)";
+        PREVIEW: "Xem trước" / "Preview";
+        PREVIEW_NOTE: "Xem trước: chưa ghi gì. Kiểm tra rồi bấm Nhập." / "Preview: nothing is written yet. Check it, then press Import.";
+        IMPORT_DONE: "Đã nhập." / "Imported.";
+        WILL_CREATE: "cơ sở mới" / "new facilities";
+        WILL_UPDATE: "cơ sở cập nhật" / "facilities updated";
+        REFUSED_LINES: "dòng bị từ chối" / "lines refused";
+        STATUS_CREATED: "Mới" / "New";
+        STATUS_UPDATED: "Cập nhật" / "Updated";
+        IMPORT_CONFIRM: "Nhập" / "Import";
+        IMPORT_ANOTHER: "Nhập tệp khác" / "Import another file";
+        NOT_UTF8: "Tệp không phải là văn bản UTF-8." / "The file is not UTF-8 text.";
+        WRONG_HEADER: "Dòng đầu phải là name,tax_code,district,sector,cp_potential." / "The first line must be name,tax_code,district,sector,cp_potential.";
+
+        NEW_EVENT: "Tạo sự kiện" / "New event";
+        EDIT_EVENT: "Sửa sự kiện" / "Edit the event";
+        BADGE_SHEET: "In thẻ tham dự" / "Print the badges";
+        REGISTERED_PEOPLE: "Người đã đăng ký" / "Registered";
+        NO_REGISTRATIONS: "Chưa ai đăng ký." / "Nobody is registered yet.";
+        FIND_PERSON: "Tìm người để đăng ký" / "Find someone to register";
+        REGISTER: "Đăng ký" / "Register";
+        NEW_PERSON: "Đăng ký người mới" / "Register someone new";
+        FACILITY_TAX_CODE: "Mã số thuế của cơ sở (không bắt buộc)" / "Their facility's tax code (optional)";
+        PHONE: "Số điện thoại" / "Phone";
+
+        NEW_DEVICE: "Thêm thiết bị" / "Add a device";
+        REVOKE: "Thu hồi" / "Revoke";
+        ENROL_WARNING: "Mã QR mới làm mã cũ chưa dùng hết hiệu lực. Chỉ tạo khi điện thoại sẵn sàng quét." / "A new QR code makes the unused one stop working. Make it when the phone is ready to scan.";
+        MAKE_ENROL_QR: "Tạo mã QR đăng ký" / "Make the enrolment QR";
+        ENROL_TOKEN: "Mã đăng ký (gõ tay nếu không quét được)" / "Enrolment token (to type if the QR cannot be scanned)";
+
+        QUESTIONNAIRES_TITLE: "Bộ câu hỏi" / "Questionnaires";
+        PUBLISHED: "Đã công bố" / "Published";
+        UPLOAD_REFUSED: "Tệp bị từ chối; không có gì được công bố:" / "The file was refused; nothing was published:";
+        NEW_QUESTIONNAIRE: "Công bố bộ câu hỏi mới" / "Publish a new questionnaire";
+        NO_QUESTIONNAIRES: "Chưa có bộ câu hỏi nào." / "No questionnaires yet.";
+        NEW_VERSION: "Phiên bản mới" / "New version";
+        UPLOAD: "Công bố" / "Publish";
+        QUESTIONNAIRE_FILE: "Tệp XLSForm (.xlsx) hoặc JSON" / "XLSForm (.xlsx) or JSON file";
+        NO_FILE: "Chưa chọn tệp." / "No file was chosen.";
+        NOT_A_DEFINITION: "Tệp không phải là XLSForm hay định nghĩa JSON" / "The file is neither an XLSForm nor a JSON definition";
+
+        ACCOUNTS_TITLE: "Tài khoản văn phòng" / "Office accounts";
+        ROLE_ADMIN: "Quản trị viên" / "Administrator";
+        DISABLED: "Đã khóa" / "Disabled";
+        ENABLE: "Mở khóa" / "Enable";
+        DISABLE: "Khóa" / "Disable";
+        NEW_ACCOUNT: "Thêm tài khoản" / "Add an account";
+        BAD_USERNAME: "Tên đăng nhập cần 1–64 ký tự, không có khoảng trắng." / "A username needs 1–64 characters and no spaces.";
+        USERNAME_TAKEN: "Tên đăng nhập này đã có." / "This username is taken.";
+        BAD_PASSWORD: "Mật khẩu cần ít nhất 8 ký tự." / "A password needs at least 8 characters.";
+        NOT_YOURSELF: "Không thể tự khóa tài khoản của mình." / "You cannot disable your own account.";
     }
 }
 

@@ -2,7 +2,7 @@
 //! office LAN may be offline), the navigation, and the security headers of every page.
 
 use super::i18n::{t, Lang, Text};
-use crate::store::SessionUser;
+use crate::store::{SessionUser, UserRole};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
@@ -81,11 +81,12 @@ pub struct Page<'a> {
     pub refresh: Option<u32>,
 }
 
-const NAV: [(&str, Text); 6] = [
+const NAV: [(&str, Text); 7] = [
     ("/", t::NAV_PROGRESS),
     ("/events", t::NAV_EVENTS),
     ("/responses", t::NAV_RESPONSES),
     ("/facilities", t::NAV_FACILITIES),
+    ("/questionnaires", t::NAV_QUESTIONNAIRES),
     ("/devices", t::NAV_DEVICES),
     ("/plan", t::NAV_PLAN),
 ];
@@ -112,10 +113,13 @@ pub fn page(page: &Page<'_>, body: Markup) -> Markup {
             body {
                 header.top {
                     a.brand href=(lang.link("/")) { (lang.t(&t::APP)) " · " (lang.t(&t::PROVINCE_NAME)) }
-                    @if page.user.is_some() {
+                    @if let Some(user) = page.user {
                         nav.main {
                             @for (path, text) in NAV {
                                 a class=[current(path).then_some("current")] href=(lang.link(path)) { (lang.t(&text)) }
+                            }
+                            @if user.role == UserRole::Admin {
+                                a class=[current("/accounts").then_some("current")] href=(lang.link("/accounts")) { (lang.t(&t::NAV_ACCOUNTS)) }
                             }
                         }
                     }
@@ -134,6 +138,24 @@ pub fn page(page: &Page<'_>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// `response` answered with `status` instead (a refused form: 422).
+pub fn with_status(status: StatusCode, mut response: Response) -> Response {
+    *response.status_mut() = status;
+    response
+}
+
+/// A 200 page for a logged-in user: `body` in the layout, titled `title`, at `here`.
+pub fn show(lang: Lang, user: &SessionUser, title: &str, here: &str, body: Markup) -> Response {
+    let frame = Page {
+        lang,
+        user: Some(user),
+        title,
+        here,
+        refresh: None,
+    };
+    ok(page(&frame, body))
 }
 
 /// A page without navigation (errors).

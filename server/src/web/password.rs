@@ -12,6 +12,18 @@ pub const MIN_CHARS: usize = 8;
 /// The longest password accepted, in bytes (hashing cost grows with the input).
 pub const MAX_BYTES: usize = 1024;
 
+/// A login name as stored — trimmed and lower case — or why it is refused.
+pub fn username(name: &str) -> Result<String, String> {
+    let name = super::normalise_username(name);
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err("the username must have 1 to 64 characters".into());
+    }
+    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("the username must not contain spaces or control characters".into());
+    }
+    Ok(name)
+}
+
 /// Why a password is refused.
 pub fn check(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_CHARS {

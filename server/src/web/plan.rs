@@ -3,7 +3,7 @@
 
 use super::error::PageError;
 use super::i18n::{t, Lang};
-use super::layout::{self, csrf_field, Page};
+use super::layout::{self, csrf_field};
 use super::session::{see_other, CsrfForm, CsrfToken, WebUser};
 use crate::http::AppState;
 use axum::extract::{Path, State};
@@ -74,14 +74,7 @@ pub async fn page(
             }
         }
     };
-    let page = Page {
-        lang,
-        user: Some(&user),
-        title,
-        here: "/plan",
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
+    Ok(layout::show(lang, &user, title, "/plan", body))
 }
 
 /// A task's follow-up as posted.

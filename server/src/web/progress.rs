@@ -5,7 +5,7 @@
 use super::chart::{bar_chart, Bar};
 use super::error::PageError;
 use super::i18n::{indicator_description, indicator_name, t, today, Lang};
-use super::layout::{self, Page};
+use super::layout;
 use super::session::{encode, WebUser};
 use crate::http::AppState;
 use crate::progress::{report, ProgressReport};
@@ -35,17 +35,13 @@ pub async fn page(
     let progress = report(&*state.store, as_of.trim(), None).await?;
     let here = format!("/?as_of={}", encode(&progress.as_of));
     let title = lang.t(&t::PROGRESS_TITLE);
-    let page = Page {
+    Ok(layout::show(
         lang,
-        user: Some(&user),
+        &user,
         title,
-        here: &here,
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(
-        &page,
+        &here,
         body(&progress, lang, title),
-    )))
+    ))
 }
 
 fn body(progress: &ProgressReport, lang: Lang, title: &str) -> Markup {

@@ -5,12 +5,13 @@
 
 use super::error::PageError;
 use super::i18n::{t, Lang};
-use super::layout::{self, csrf_field, Page};
-use super::session::{see_other, CsrfForm, CsrfToken, WebUser};
+use super::layout::{self, csrf_field};
+use super::session::{encode, see_other, CsrfForm, CsrfToken, WebUser};
 use crate::http::questionnaires::{resolve_answer, review_response, view};
 use crate::http::{ApiError, AppState};
-use crate::store::SessionUser;
-use axum::extract::{Path, State};
+use crate::registry::districts::Districts;
+use crate::store::{ResponseQuery, SessionUser};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -19,8 +20,17 @@ use sachhon_shared::questionnaire::{meta, Definition, QuestionKind};
 use sachhon_shared::ResponseId;
 use serde::Deserialize;
 
-/// How many responses the list shows.
-const LIST_LIMIT: u32 = 500;
+/// How many responses a page of the list shows.
+const PAGE_SIZE: u32 = 100;
+
+/// The list's query: a district, and the page (from 0).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    page: u32,
+}
 
 fn review_name(state: Option<&str>, lang: Lang) -> &'static str {
     match state {
@@ -40,11 +50,39 @@ pub async fn list(
     State(state): State<AppState>,
     WebUser(user): WebUser,
     lang: Lang,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let responses = state.store.response_summaries(LIST_LIMIT).await?;
+    let mut responses = state
+        .store
+        .response_summaries(&ResponseQuery {
+            facility: None,
+            district: Some(query.district.clone()).filter(|d| !d.is_empty()),
+            offset: query.page.saturating_mul(PAGE_SIZE),
+            limit: PAGE_SIZE + 1,
+        })
+        .await?;
+    let more = responses.len() > PAGE_SIZE as usize;
+    responses.truncate(PAGE_SIZE as usize);
+    let districts = Districts::load(&*state.store).await?;
+    let page_link = |page: u32| {
+        lang.link(&format!(
+            "/responses?district={}&page={page}",
+            encode(&query.district)
+        ))
+    };
     let title = lang.t(&t::RESPONSES_TITLE);
     let body = html! {
         h1 { (title) }
+        form.inline.search method="get" action="/responses" {
+            @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+            select name="district" aria-label=(lang.t(&t::DISTRICT)) {
+                option value="" { (lang.t(&t::ALL_DISTRICTS)) }
+                @for district in districts.all() {
+                    option value=(district.name) selected[district.name == query.district] { (district.name) }
+                }
+            }
+            button type="submit" { (lang.t(&t::SHOW)) }
+        }
         @if responses.is_empty() {
             p.muted { (lang.t(&t::NO_RESPONSES)) }
         } @else {
@@ -75,15 +113,16 @@ pub async fn list(
                 }
             }
         }
+        p.pages {
+            @if query.page > 0 {
+                a rel="prev" href=(page_link(query.page - 1)) { "← " (lang.t(&t::PREVIOUS_PAGE)) } " "
+            }
+            @if more {
+                a.next rel="next" href=(page_link(query.page + 1)) { (lang.t(&t::NEXT_PAGE)) " →" }
+            }
+        }
     };
-    let page = Page {
-        lang,
-        user: Some(&user),
-        title,
-        here: "/responses",
-        refresh: None,
-    };
-    Ok(layout::ok(layout::page(&page, body)))
+    Ok(layout::show(lang, &user, title, "/responses", body))
 }
 
 fn response_id(text: &str) -> Result<ResponseId, PageError> {
@@ -212,15 +251,11 @@ async fn render(
         p { a href=(lang.link("/responses")) { "← " (lang.t(&t::BACK)) } }
     };
     let here = format!("/responses/{id}");
-    let page = Page {
-        lang,
-        user: Some(user),
-        title: &title,
-        here: &here,
-        refresh: None,
-    };
     let status = error.map_or(StatusCode::OK, |(status, _)| status);
-    Ok(layout::respond(status, layout::page(&page, body)))
+    Ok(layout::with_status(
+        status,
+        layout::show(lang, user, &title, &here, body),
+    ))
 }
 
 fn resolve_form(

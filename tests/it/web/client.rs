@@ -100,6 +100,26 @@ pub enum Body<'a> {
     Form(&'a [(&'a str, &'a str)]),
     /// `application/json`.
     Json(&'a str),
+    /// `multipart/form-data`: text fields, then files as (field, file name, bytes).
+    Multipart(&'a [(&'a str, &'a str)], &'a [(&'a str, &'a str, &'a [u8])]),
+}
+
+/// The boundary of the multipart bodies the client sends.
+const BOUNDARY: &str = "sachhon-test-boundary-7d4a";
+
+/// A `multipart/form-data` body (RFC 7578).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+    }
+    for (name, file_name, bytes) in files {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes());
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+    body
 }
 
 /// A browser without a browser: keeps cookies, follows no redirects (so they can be checked).
@@ -165,6 +185,14 @@ impl WebClient {
                     .header("content-type", "application/json")
                     .body(json.to_string());
             }
+            Body::Multipart(fields, files) => {
+                request = request
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={BOUNDARY}"),
+                    )
+                    .body(multipart(fields, files));
+            }
         }
         let response = request.send().await?;
         let status = response.status();
@@ -207,6 +235,17 @@ impl WebClient {
     /// `POST path` with a form.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<Page> {
         self.send(Method::POST, path, Body::Form(form), &[]).await
+    }
+
+    /// `POST path` with a multipart form: fields, then files as (field, file name, bytes).
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> anyhow::Result<Page> {
+        self.send(Method::POST, path, Body::Multipart(fields, files), &[])
+            .await
     }
 
     /// Logs in through the form; fails unless the server answers with a session.

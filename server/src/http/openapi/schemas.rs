@@ -128,26 +128,15 @@ pub struct Facility {
     cp_potential: bool,
 }
 
-/// What a facility import did.
+/// A page of `GET /api/v1/facilities`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct ImportReport {
-    /// Facilities created.
-    imported: u64,
-    /// Facilities updated (a known tax code).
-    updated: u64,
-    /// The lines skipped, and why.
-    errors: Vec<ImportError>,
-}
-
-/// A line of the import that was skipped.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ImportError {
-    /// Its line number (the header is line 1).
-    line: u64,
-    /// What is wrong with it.
-    message: String,
+pub struct FacilityPage {
+    /// The facilities, in Vietnamese order of their names.
+    items: Vec<Facility>,
+    /// The `after` of the next page; null on the last.
+    #[schema(required = true)]
+    next: Option<String>,
 }
 
 /// An event's merged attendance.

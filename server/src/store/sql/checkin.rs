@@ -1,6 +1,7 @@
 //! Check-in: ticket keys, registrations, badges, annulments, attendance. On SQL.
 
 use super::*;
+use crate::store::EventAttended;
 
 #[async_trait]
 impl CheckinStore for SqlStore {
@@ -164,17 +165,14 @@ impl CheckinStore for SqlStore {
         if !self.record_exists(RecordKind::Event, event.0).await? {
             return Ok(None);
         }
-        // Scans count unless annulled; a scan accepted on a ticket's signature alone carries
-        // no person, whom its registration names.
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT COALESCE(s.person_id, r.person_id) AS person, MIN(s.scanned_at_ms) AS first_scan, \
                     COUNT(*) AS scans, MAX(s.clock_skewed) AS skewed, \
                     MAX(s.revoked_ticket) AS revoked_ticket \
              FROM scans s LEFT JOIN registrations r ON r.id = s.registration_id \
-             WHERE s.event_id = $1 \
-               AND NOT EXISTS (SELECT 1 FROM annulments a WHERE a.scan_id = s.id) \
+             WHERE {COUNTED} AND s.event_id = $1 \
              GROUP BY COALESCE(s.person_id, r.person_id) ORDER BY MIN(s.scanned_at_ms), 1",
-        )
+        ))
         .bind(event.to_string())
         .fetch_all(&self.reader)
         .await?;
@@ -198,7 +196,41 @@ impl CheckinStore for SqlStore {
             attendees,
         }))
     }
+
+    async fn facility_attendance(&self, facility: FacilityId) -> StoreResult<Vec<EventAttended>> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.id, e.title, e.kind, e.starts_at, e.district, \
+                    COUNT(DISTINCT p.id) AS people \
+             FROM scans s LEFT JOIN registrations r ON r.id = s.registration_id \
+             JOIN people p ON p.id = COALESCE(s.person_id, r.person_id) \
+             JOIN events e ON e.id = s.event_id \
+             WHERE {COUNTED} AND p.facility_id = $1 \
+             GROUP BY e.id, e.title, e.kind, e.starts_at, e.district \
+             ORDER BY e.starts_at DESC, e.id",
+        ))
+        .bind(facility.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventAttended {
+                    event: EventRecord {
+                        id: parse(&row.try_get::<String, _>("id")?)?,
+                        title: row.try_get("title")?,
+                        kind: row.try_get("kind")?,
+                        starts_at: row.try_get("starts_at")?,
+                        district: row.try_get("district")?,
+                    },
+                    people: row.try_get("people")?,
+                })
+            })
+            .collect()
+    }
 }
+
+/// The condition on a scan `s` that counts as attendance: not annulled. Its person is the
+/// scan's, or (a scan accepted on a ticket's signature alone) its registration `r`'s.
+const COUNTED: &str = "NOT EXISTS (SELECT 1 FROM annulments a WHERE a.scan_id = s.id)";
 
 fn verifying_key(hex: &str) -> StoreResult<VerifyingKey> {
     let bytes: Option<[u8; 32]> = (0..64)

@@ -1,30 +1,107 @@
 //! Lists the office web pages show. On SQL.
 
 use super::*;
-use crate::store::{DeviceRecord, ListingStore, ResponseSummary};
+use crate::store::batch::search_keys;
+use crate::store::{
+    DeviceRecord, Found, ListCursor, ListingStore, PersonRecord, QuestionnaireSummary,
+    ResponseQuery, ResponseSummary, Search,
+};
+use sachhon_shared::questionnaire::Definition;
+use sachhon_shared::vietnamese::fold;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
 use std::collections::HashMap;
 
 #[async_trait]
 impl ListingStore for SqlStore {
-    async fn facilities(&self) -> StoreResult<Vec<FacilityRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, name, tax_code, district, sector, cp_potential FROM facilities \
-             ORDER BY district, name, id",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(FacilityRecord {
-                    id: parse(&row.try_get::<String, _>("id")?)?,
-                    name: row.try_get("name")?,
-                    tax_code: row.try_get("tax_code")?,
-                    district: row.try_get("district")?,
-                    sector: row.try_get("sector")?,
-                    cp_potential: row.try_get::<i64, _>("cp_potential")? != 0,
-                })
+    async fn find_facilities(&self, search: &Search) -> StoreResult<Found<FacilityRecord>> {
+        let (filter, binds) = search_filter("f", search);
+        let sql = format!(
+            "SELECT f.id, f.name, f.tax_code, f.district, f.sector, f.cp_potential, f.sort_key \
+             FROM facilities f WHERE {filter} ORDER BY f.sort_key, f.id LIMIT {}",
+            search.limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.reader)
+            .await?;
+        page_of(rows, search.limit, |row| {
+            Ok(FacilityRecord {
+                id: parse(&row.try_get::<String, _>("id")?)?,
+                name: row.try_get("name")?,
+                tax_code: row.try_get("tax_code")?,
+                district: row.try_get("district")?,
+                sector: row.try_get("sector")?,
+                cp_potential: row.try_get::<i64, _>("cp_potential")? != 0,
             })
-            .collect()
+        })
+    }
+
+    async fn count_facilities(&self, search: &Search) -> StoreResult<(i64, i64)> {
+        let whole = Search {
+            after: None,
+            ..search.clone()
+        };
+        let (filter, binds) = search_filter("f", &whole);
+        let sql = format!(
+            "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(f.cp_potential), 0) AS BIGINT) AS potential \
+             FROM facilities f WHERE {filter}"
+        );
+        let row = bind_all(sqlx::query(&sql), &binds)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok((row.try_get("total")?, row.try_get("potential")?))
+    }
+
+    async fn find_people(&self, search: &Search) -> StoreResult<Found<PersonRecord>> {
+        let (filter, binds) = search_filter("p", search);
+        let sql = format!(
+            "SELECT p.id, p.name, p.facility_id, p.cp_staff, p.sort_key, f.name AS facility_name \
+             FROM people p LEFT JOIN facilities f ON f.id = p.facility_id \
+             WHERE {filter} ORDER BY p.sort_key, p.id LIMIT {}",
+            search.limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.reader)
+            .await?;
+        page_of(rows, search.limit, |row| {
+            let facility: Option<String> = row.try_get("facility_id")?;
+            Ok(PersonRecord {
+                id: parse(&row.try_get::<String, _>("id")?)?,
+                name: row.try_get("name")?,
+                facility: facility.as_deref().map(parse).transpose()?,
+                facility_name: row.try_get("facility_name")?,
+                cp_staff: row.try_get::<i64, _>("cp_staff")? != 0,
+            })
+        })
+    }
+
+    async fn fill_search_keys(&self) -> StoreResult<u64> {
+        let mut filled = 0;
+        for (table, tax_code) in [("facilities", "tax_code"), ("people", "NULL")] {
+            let rows = sqlx::query(&format!(
+                "SELECT id, name, {tax_code} AS tax_code FROM {table} WHERE sort_key IS NULL"
+            ))
+            .fetch_all(&self.writer)
+            .await?;
+            let mut tx = self.writer.begin().await?;
+            for row in &rows {
+                let name: Option<String> = row.try_get("name")?;
+                let tax_code: Option<String> = row.try_get("tax_code")?;
+                let [sort_key, search] = search_keys(name.as_deref(), tax_code.as_deref());
+                sqlx::query(&format!(
+                    "UPDATE {table} SET sort_key = $1, search = $2 WHERE id = $3"
+                ))
+                .bind(sort_key)
+                .bind(search)
+                .bind(row.try_get::<String, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            filled += rows.len() as u64;
+        }
+        Ok(filled)
     }
 
     async fn events(&self) -> StoreResult<Vec<EventRecord>> {
@@ -41,6 +118,33 @@ impl ListingStore for SqlStore {
                     kind: row.try_get("kind")?,
                     starts_at: row.try_get("starts_at")?,
                     district: row.try_get("district")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn questionnaires(&self) -> StoreResult<Vec<QuestionnaireSummary>> {
+        let rows = sqlx::query(
+            "SELECT q.id, q.version, q.definition, q.published_at, \
+             (SELECT COUNT(*) FROM responses r WHERE r.questionnaire_id = q.id) AS responses \
+             FROM questionnaires q \
+             WHERE q.version = (SELECT MAX(v.version) FROM questionnaires v WHERE v.id = q.id) \
+             ORDER BY q.published_at DESC, q.id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let definition: Definition =
+                    serde_json::from_str(&row.try_get::<String, _>("definition")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(QuestionnaireSummary {
+                    id: parse(&row.try_get::<String, _>("id")?)?,
+                    version: u32::try_from(row.try_get::<i64, _>("version")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    title: definition.title,
+                    published_at: row.try_get("published_at")?,
+                    responses: row.try_get("responses")?,
                 })
             })
             .collect()
@@ -75,14 +179,18 @@ impl ListingStore for SqlStore {
             .collect()
     }
 
-    async fn response_summaries(&self, limit: u32) -> StoreResult<Vec<ResponseSummary>> {
+    async fn response_summaries(&self, query: &ResponseQuery) -> StoreResult<Vec<ResponseSummary>> {
         let rows = sqlx::query(
             "SELECT r.id, f.name, f.district, r.answered_at, r.passes, r.conflicts, r.review \
              FROM responses r LEFT JOIN facilities f ON f.id = r.facility_id \
+             WHERE ($1 IS NULL OR r.facility_id = $1) AND ($2 IS NULL OR f.district = $2) \
              ORDER BY CASE WHEN r.conflicts > 0 THEN 0 ELSE 1 END, r.answered_at DESC, r.id \
-             LIMIT $1",
+             LIMIT $3 OFFSET $4",
         )
-        .bind(i64::from(limit))
+        .bind(query.facility.map(|id| id.to_string()))
+        .bind(query.district.clone())
+        .bind(i64::from(query.limit))
+        .bind(i64::from(query.offset))
         .fetch_all(&self.reader)
         .await?;
         rows.iter()
@@ -122,4 +230,72 @@ impl ListingStore for SqlStore {
         }
         Ok(names)
     }
+}
+
+/// The `WHERE` clause of a search on the table aliased `alias` (whose district is the
+/// facility's, aliased `f`), and the values it binds in order.
+fn search_filter(alias: &str, search: &Search) -> (String, Vec<String>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut binds = Vec::new();
+    let folded = fold(&search.q);
+    if !folded.is_empty() {
+        let escaped = folded
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        binds.push(format!("%{escaped}%"));
+        clauses.push(format!("{alias}.search LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(district) = &search.district {
+        binds.push(district.clone());
+        clauses.push(format!("f.district = ${}", binds.len()));
+    }
+    if let Some(facility) = search.facility {
+        binds.push(facility.to_string());
+        clauses.push(format!("f.id = ${}", binds.len()));
+    }
+    if let Some(after) = &search.after {
+        binds.push(after.sort_key.clone());
+        binds.push(after.id.to_string());
+        let (key, id) = (binds.len() - 1, binds.len());
+        clauses.push(format!(
+            "({alias}.sort_key > ${key} OR ({alias}.sort_key = ${key} AND {alias}.id > ${id}))"
+        ));
+    }
+    (clauses.join(" AND "), binds)
+}
+
+/// Binds text values in order.
+fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    binds: &'q [String],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for value in binds {
+        query = query.bind(value.as_str());
+    }
+    query
+}
+
+/// A page from `limit + 1` rows: the first `limit` read by `read`, and the cursor after the
+/// last of them when a further row shows there is more.
+fn page_of<T>(
+    rows: Vec<AnyRow>,
+    limit: u32,
+    read: impl Fn(&AnyRow) -> StoreResult<T>,
+) -> StoreResult<Found<T>> {
+    let more = rows.len() > limit as usize;
+    let shown = &rows[..rows.len().min(limit as usize)];
+    let next = match shown.last() {
+        Some(last) if more => Some(ListCursor {
+            sort_key: last
+                .try_get::<Option<String>, _>("sort_key")?
+                .unwrap_or_default(),
+            id: parse(&last.try_get::<String, _>("id")?)?,
+        }),
+        _ => None,
+    };
+    Ok(Found {
+        items: shown.iter().map(read).collect::<StoreResult<_>>()?,
+        next,
+    })
 }

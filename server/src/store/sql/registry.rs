@@ -1,6 +1,7 @@
 //! The registry the administrator keeps, written under the server's own actor. On SQL.
 
 use super::*;
+use sachhon_shared::district::{District, DistrictKind};
 
 #[async_trait]
 impl RegistryStore for SqlStore {
@@ -94,5 +95,56 @@ impl RegistryStore for SqlStore {
             })
         })
         .transpose()
+    }
+
+    async fn districts(&self) -> StoreResult<Vec<District>> {
+        let rows = sqlx::query("SELECT name, kind FROM districts")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                Ok(District {
+                    name: row.try_get("name")?,
+                    kind: DistrictKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("district kind {kind:?}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_district(&self, district: &District) -> StoreResult<()> {
+        let added = sqlx::query(
+            "INSERT INTO districts (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&district.name)
+        .bind(district.kind.as_str())
+        .execute(&self.writer)
+        .await?;
+        if added.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "district \"{}\" is already listed",
+                district.name
+            )));
+        }
+        Ok(())
+    }
+
+    async fn seed_districts(&self, districts: &[District]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let listed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM districts")
+            .fetch_one(&mut *tx)
+            .await?;
+        if listed == 0 {
+            for district in districts {
+                sqlx::query("INSERT INTO districts (name, kind) VALUES ($1, $2)")
+                    .bind(&district.name)
+                    .bind(district.kind.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Accounts of the office web pages and their sessions. On SQL.
 
 use super::*;
-use crate::store::{NewSession, SessionUser, User, UserRole, UserStore, UserWrite};
+use crate::store::{NewSession, SessionUser, User, UserRole, UserStore, UserSummary, UserWrite};
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -39,7 +39,8 @@ impl UserStore for SqlStore {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE users SET password_hash = $1, role = $2, updated_at = $3 WHERE id = $4",
+            "UPDATE users SET password_hash = $1, role = $2, updated_at = $3, disabled_at = NULL \
+             WHERE id = $4",
         )
         .bind(password_hash)
         .bind(role.as_str())
@@ -57,11 +58,13 @@ impl UserStore for SqlStore {
     }
 
     async fn user(&self, username: &str) -> StoreResult<Option<User>> {
-        let row =
-            sqlx::query("SELECT id, username, password_hash, role FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.reader)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, username, password_hash, role FROM users \
+                 WHERE username = $1 AND disabled_at IS NULL",
+        )
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await?;
         row.map(|row| {
             Ok(User {
                 id: row.try_get("id")?,
@@ -71,6 +74,44 @@ impl UserStore for SqlStore {
             })
         })
         .transpose()
+    }
+
+    async fn users(&self) -> StoreResult<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT username, role, created_at, disabled_at FROM users ORDER BY username",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    username: row.try_get("username")?,
+                    role: role(row)?,
+                    created_at: row.try_get("created_at")?,
+                    disabled_at: row.try_get("disabled_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled_at = $1 WHERE username = $2")
+            .bind(disabled.then(now))
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     #[instrument(skip_all)]
@@ -98,7 +139,8 @@ impl UserStore for SqlStore {
     async fn session(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<SessionUser>> {
         let row = sqlx::query(
             "SELECT u.username, u.role, s.csrf_token FROM sessions s \
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at_ms > $2",
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at_ms > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(now_ms)

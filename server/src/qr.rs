@@ -1,6 +1,6 @@
 //! QR code images: SVG for pages and badges, PNG for phones and printers that want pixels.
+//! A failure (a text too long for a QR code) is a message for the server's log.
 
-use super::problem::ApiError;
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 
@@ -9,13 +9,13 @@ const PNG_SCALE: usize = 8;
 /// Quiet zone around the code, in modules (the QR standard asks for 4).
 const QUIET_ZONE: usize = 4;
 
-fn encode(text: &str) -> Result<QrCode, ApiError> {
+fn encode(text: &str) -> Result<QrCode, String> {
     QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| ApiError::Internal(format!("QR encoding failed: {e}")))
+        .map_err(|e| format!("QR encoding failed: {e}"))
 }
 
 /// The QR code of `text` as an SVG document.
-pub fn svg(text: &str) -> Result<String, ApiError> {
+pub fn svg(text: &str) -> Result<String, String> {
     Ok(encode(text)?
         .render::<svg::Color<'_>>()
         .min_dimensions(200, 200)
@@ -23,7 +23,7 @@ pub fn svg(text: &str) -> Result<String, ApiError> {
 }
 
 /// The QR code of `text` as a greyscale PNG.
-pub fn png(text: &str) -> Result<Vec<u8>, ApiError> {
+pub fn png(text: &str) -> Result<Vec<u8>, String> {
     let code = encode(text)?;
     let modules = code.width();
     let side = (modules + 2 * QUIET_ZONE) * PNG_SCALE;
@@ -37,7 +37,7 @@ pub fn png(text: &str) -> Result<Vec<u8>, ApiError> {
             }
         }
     }
-    let side = u32::try_from(side).map_err(|_| ApiError::Internal("QR image too large".into()))?;
+    let side = u32::try_from(side).map_err(|_| "QR image too large".to_string())?;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, side, side);
     encoder.set_color(png::ColorType::Grayscale);
@@ -45,6 +45,6 @@ pub fn png(text: &str) -> Result<Vec<u8>, ApiError> {
     encoder
         .write_header()
         .and_then(|mut writer| writer.write_image_data(&pixels))
-        .map_err(|e| ApiError::Internal(format!("PNG encoding failed: {e}")))?;
+        .map_err(|e| format!("PNG encoding failed: {e}"))?;
     Ok(out)
 }
