@@ -3,7 +3,7 @@
 // never cached (the app keeps its data in IndexedDB, not here). A new version of this file
 // (its VERSION) replaces the cache.
 
-const VERSION = 'sachhon-app-1';
+const VERSION = 'sachhon-app-2';
 const FILES = [
   './', 'index.html', 'app.css', 'manifest.webmanifest', 'icon.svg',
   'js/app.js', 'js/base45.js', 'js/cbor.js', 'js/doc.js', 'js/hash.js', 'js/i18n.js',

@@ -14,5 +14,6 @@ pub mod time;
 pub mod tls;
 pub mod tokens;
 pub mod web;
+pub mod xlsform;
 
 pub use http::{app, serve, serve_tls, AppState};

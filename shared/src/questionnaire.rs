@@ -50,8 +50,19 @@ pub enum QuestionKind {
     Boolean,
     /// A number, within `min` and `max` when given.
     Number,
+    /// A whole number, within `min` and `max` when given.
+    Integer,
     /// Free text.
     Text,
+    /// A text shown to the person answering; it takes no answer.
+    Note,
+}
+
+impl QuestionKind {
+    /// Whether its answer is a number (`min` and `max` apply).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Self::Number | Self::Integer)
+    }
 }
 
 /// A scored choice.
@@ -144,9 +155,11 @@ fn check_label(field: &str, label: Option<&Label>) -> Result<(), Invalid> {
 }
 
 /// Whether a key may name a question: lowercase letters, digits and `_`, starting with a
-/// letter (response documents reserve keys starting with `$` for their own fields).
-fn is_question_key(key: &str) -> bool {
-    key.starts_with(|c: char| c.is_ascii_lowercase())
+/// letter, at most [`text::SHORT`] long (response documents reserve keys starting with `$`
+/// for their own fields).
+pub fn is_question_key(key: &str) -> bool {
+    key.len() <= text::SHORT
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
         && key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -173,7 +186,7 @@ impl Definition {
                 check_text(&at(&format!("choices[{j}].key")), &choice.key, text::SHORT)?;
                 check_label(&at(&format!("choices[{j}].label")), choice.label.as_ref())?;
             }
-            if !is_question_key(&question.key) || question.key.len() > text::SHORT {
+            if !is_question_key(&question.key) {
                 return Err(invalid(
                     at("key"),
                     format!("{:?}: use lowercase letters, digits and _", question.key),
@@ -209,13 +222,18 @@ impl Definition {
                     return Err(invalid(at("min"), format!("min {min} is above max {max}")));
                 }
             }
-            if question.kind != QuestionKind::Number
-                && (question.min.is_some() || question.max.is_some())
-            {
+            if !question.kind.is_numeric() && (question.min.is_some() || question.max.is_some()) {
                 return Err(invalid(at("min"), "only number questions have min and max"));
             }
         }
         Ok(())
+    }
+
+    /// The questions that take an answer (all but notes), in order.
+    pub fn answerable(&self) -> impl Iterator<Item = &Question> {
+        self.questions
+            .iter()
+            .filter(|q| q.kind != QuestionKind::Note)
     }
 
     /// The question with this key.
@@ -252,7 +270,8 @@ impl Definition {
                 None => false,
             },
             QuestionKind::Boolean => value.is_boolean(),
-            QuestionKind::Number => match value.as_f64() {
+            QuestionKind::Number | QuestionKind::Integer => match value.as_f64() {
+                Some(n) if question.kind == QuestionKind::Integer && n.fract() != 0.0 => false,
                 Some(n) => {
                     if question.min.is_some_and(|min| n < min)
                         || question.max.is_some_and(|max| n > max)
@@ -273,6 +292,7 @@ impl Definition {
                 }
                 None => false,
             },
+            QuestionKind::Note => false,
         };
         if ok {
             Ok(())
@@ -304,9 +324,12 @@ impl Definition {
                 "false" => FieldValue::from(false),
                 _ => return Err(invalid(key, "expected true or false")),
             },
-            QuestionKind::Number => serde_json::from_str::<serde_json::Number>(text)
-                .map(FieldValue::Number)
-                .map_err(|_| invalid(key, format!("{text:?} is not a number")))?,
+            QuestionKind::Note => return Err(invalid(key, "a note takes no answer")),
+            QuestionKind::Number | QuestionKind::Integer => {
+                serde_json::from_str::<serde_json::Number>(text)
+                    .map(FieldValue::Number)
+                    .map_err(|_| invalid(key, format!("{text:?} is not a number")))?
+            }
         };
         self.check_answer(key, &value)?;
         Ok(value)
@@ -347,7 +370,9 @@ fn expected(kind: QuestionKind) -> &'static str {
         QuestionKind::MultiChoice => "a list of choice keys",
         QuestionKind::Boolean => "true or false",
         QuestionKind::Number => "a number",
+        QuestionKind::Integer => "a whole number",
         QuestionKind::Text => "a string",
+        QuestionKind::Note => "no answer (a note)",
     }
 }
 
@@ -469,7 +494,9 @@ mod tests {
                 {"key": "topics", "kind": "multi_choice", "choices": [{"key": "energy", "score": 1}, {"key": "water", "score": 1}]},
                 {"key": "applies_cp", "kind": "boolean"},
                 {"key": "savings_pct", "kind": "number", "min": 0, "max": 100},
-                {"key": "notes", "kind": "text"}]}))
+                {"key": "notes", "kind": "text"},
+                {"key": "staff", "kind": "integer", "min": 1},
+                {"key": "intro", "kind": "note", "label": {"vi": "Xin chào", "en": "Hello"}}]}))
         .expect("parses")
     }
 
@@ -488,6 +515,12 @@ mod tests {
             no_choices.validate().map_err(|e| e.field),
             Err("questions[0].choices".into())
         );
+        let mut text_bounds = definition();
+        text_bounds.questions[4].max = Some(1.0);
+        assert_eq!(
+            text_bounds.validate().map_err(|e| e.field),
+            Err("questions[4].min".into())
+        );
         let mut bounds = definition();
         bounds.questions[3].min = Some(200.0);
         assert_eq!(
@@ -505,6 +538,12 @@ mod tests {
         assert!(d.check_answer("savings_pct", &json!(120)).is_err());
         assert!(d.check_answer("savings_pct", &json!("7")).is_err());
         assert!(d.check_answer("colour", &json!("red")).is_err());
+        assert!(d.check_answer("staff", &json!(12)).is_ok());
+        assert!(d.check_answer("staff", &json!(2.5)).is_err());
+        assert!(d.check_answer("staff", &json!(0)).is_err());
+        assert!(d.check_answer("intro", &json!("hi")).is_err());
+        assert!(d.parse_answer("intro", "hi").is_err());
+        assert_eq!(d.parse_answer("staff", "7").ok(), Some(json!(7)));
         assert_eq!(
             d.parse_answer("topics", "energy,water").ok(),
             Some(json!(["energy", "water"]))

@@ -24,6 +24,7 @@ mod store;
 mod sync;
 mod vectors;
 mod web;
+mod xlsform;
 
 /// Declares one `#[tokio::test]` per backend for an `async fn story(Backend)`.
 macro_rules! on_both_backends {

@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/ticket-keys", &["get", "post"]),
     ("/api/v1/ticket-keys/{id}", &["delete"]),
     ("/api/v1/questionnaires", &["post"]),
+    ("/api/v1/questionnaires/xlsform", &["post"]),
     ("/api/v1/questionnaires/{id}", &["get", "put"]),
     ("/api/v1/questionnaires/{id}/responses.csv", &["get"]),
     ("/api/v1/questionnaires/{id}/responses.xlsx", &["get"]),
@@ -85,7 +86,7 @@ async fn the_description_covers_every_route() -> anyhow::Result<()> {
             "Problem requires {field}: {problem}"
         );
     }
-    for field in ["field", "expected_seq"] {
+    for field in ["field", "expected_seq", "errors"] {
         assert!(problem["properties"][field].is_object(), "Problem.{field}");
     }
 

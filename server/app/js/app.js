@@ -291,6 +291,13 @@ function renderForm(publication, doc) {
   form.replaceChildren();
   if (!publication) return;
   for (const question of publication.definition.questions) {
+    if (question.kind === 'note') {
+      const note = document.createElement('p');
+      note.className = 'note';
+      note.textContent = label(question.label, lang);
+      form.append(note);
+      continue;
+    }
     const values = doc?.values(question.key) ?? [];
     const wrapper = document.createElement('div');
     const caption = document.createElement('label');
@@ -323,6 +330,7 @@ async function saveAnswers() {
           ['$facility', me.facility_id], ['$answered_at', new Date().toISOString()]);
       }
       for (const question of publication.definition.questions) {
+        if (question.kind === 'note') continue;
         const value = readAnswer(question, $('#answers').elements.namedItem(question.key));
         if (value === undefined) continue;
         const problem = checkAnswer(question, value, t);

@@ -1,6 +1,7 @@
 // A published questionnaire on the phone: its form (one control per question, named after the
 // question's key), reading what was typed into answer values, and the same checks as the
-// server's (`Definition::check_answer`): a known choice, a number in range, a boolean.
+// server's (`Definition::check_answer`): a known choice, a number in range, a boolean. A note is
+// shown as text and takes no answer.
 
 /** A label in the reader's language, falling back to the other one. */
 export function label(text, lang) {
@@ -18,7 +19,8 @@ export function readAnswer(question, control) {
     }
     case 'boolean':
       return control.value === '' ? undefined : control.value === 'true';
-    case 'number': {
+    case 'number':
+    case 'integer': {
       const text = control.value.trim().replace(',', '.');
       return text === '' ? undefined : Number(text);
     }
@@ -38,7 +40,9 @@ export function checkAnswer(question, value, t) {
     case 'boolean':
       return typeof value === 'boolean' ? null : t('not_boolean');
     case 'number':
+    case 'integer':
       if (typeof value !== 'number' || !Number.isFinite(value)) return t('not_number');
+      if (question.kind === 'integer' && !Number.isInteger(value)) return t('not_integer');
       if (question.min != null && value < question.min) return t('too_small', question.min);
       if (question.max != null && value > question.max) return t('too_large', question.max);
       return null;
@@ -75,9 +79,10 @@ export function control(question, current, lang, t) {
       element.append(option('false', t('no'), current === false));
       break;
     case 'number':
+    case 'integer':
       element = document.createElement('input');
       element.type = 'text';
-      element.inputMode = 'decimal';
+      element.inputMode = question.kind === 'integer' ? 'numeric' : 'decimal';
       element.value = current === undefined ? '' : String(current);
       break;
     default:

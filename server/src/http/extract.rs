@@ -95,6 +95,20 @@ impl<S: Send + Sync> FromRequest<S> for Text {
     }
 }
 
+/// A body as bytes, of any type; one over the route's limit is answered 413.
+pub struct Bytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Bytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e| from_rejection(e.status(), e.body_text()))
+    }
+}
+
 /// An id in the path; one that does not parse is answered 404, since no such record exists.
 pub struct PathId<T>(pub T);
 

@@ -36,6 +36,8 @@ use tower_http::trace::TraceLayer;
 pub const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
 /// Body limit of a facility import (CSV).
 pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Body limit of an XLSForm import (`.xlsx`).
+pub const XLSFORM_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Body limit of a sync push (a device sends at most this much per request), decoded: a body
 /// sent in zstd or gzip is held to it once inflated.
 pub const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -130,6 +132,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/ticket-keys/{id}", delete(checkin::retire_ticket_key))
         .route("/questionnaires", post(questionnaires::create))
+        .route(
+            "/questionnaires/xlsform",
+            post(questionnaires::import_xlsform).layer(DefaultBodyLimit::max(XLSFORM_BODY_LIMIT)),
+        )
         .route(
             "/questionnaires/{id}",
             get(questionnaires::get).put(questionnaires::update),

@@ -66,7 +66,8 @@ a token without the right: 403.
 field is at fault and `expected_seq` on a sync gap. A refused request changes nothing. A \
 known path with a method it does not take answers 405.
 
-**Limits.** JSON bodies 1 MiB, the CSV import 16 MiB, a sync push 32 MiB (413 above).";
+**Limits.** JSON bodies 1 MiB, an XLSForm 4 MiB, the CSV import 16 MiB, a sync push 32 MiB \
+(413 above).";
 
 /// The OpenAPI document of `/api/v1`.
 #[derive(OpenApi)]
@@ -101,6 +102,7 @@ known path with a method it does not take answers 405.
         checkin::rotate_ticket_key,
         checkin::retire_ticket_key,
         questionnaires::create,
+        questionnaires::import_xlsform,
         questionnaires::get,
         questionnaires::update,
         questionnaires::responses_csv,

@@ -38,6 +38,16 @@ pub enum ApiError {
         /// What is wrong.
         detail: String,
     },
+    /// 422: invalid in several places, each one an item of `errors`; `field` names the
+    /// first.
+    InvalidEach {
+        /// The first place at fault.
+        field: Option<String>,
+        /// What is wrong, for a person.
+        detail: String,
+        /// Every place at fault.
+        errors: Vec<serde_json::Value>,
+    },
     /// 500: logged, answered without details.
     Internal(String),
 }
@@ -61,7 +71,7 @@ impl ApiError {
             Self::Gap { .. } | Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::InvalidEach { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,7 +87,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
-            Self::Invalid { .. } => "invalid",
+            Self::Invalid { .. } | Self::InvalidEach { .. } => "invalid",
             Self::Internal(_) => "internal",
         }
     }
@@ -96,7 +106,8 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::TooLarge(d)
             | Self::UnsupportedMediaType(d)
-            | Self::Invalid { detail: d, .. } => d.clone(),
+            | Self::Invalid { detail: d, .. }
+            | Self::InvalidEach { detail: d, .. } => d.clone(),
         }
     }
 }
@@ -118,6 +129,12 @@ impl IntoResponse for ApiError {
             Self::Invalid {
                 field: Some(field), ..
             } => body["field"] = json!(field),
+            Self::InvalidEach { field, errors, .. } => {
+                if let Some(field) = field {
+                    body["field"] = json!(field);
+                }
+                body["errors"] = json!(errors);
+            }
             _ => {}
         }
         let mut response = (status, body.to_string()).into_response();

@@ -2,11 +2,12 @@
 //! response, resolving a conflict, the office's review, and the exports.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Admin, Json, Office, PathId, PathText, Query};
+use super::extract::{Admin, Bytes, Json, Office, PathId, PathText, Query};
 use super::problem::ApiError;
 use super::AppState;
 use crate::registry::questionnaires;
 use crate::store::{RecordEdit, Store};
+use crate::xlsform::{self, Refusal};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,6 +16,21 @@ use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
 use sachhon_shared::{QuestionnaireId, RecordKind, ResponseId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// Checks a definition and publishes it: version 1 of a new questionnaire (201), or the next
+/// version of `existing` (200).
+async fn publish(
+    store: &dyn Store,
+    existing: Option<QuestionnaireId>,
+    definition: &Definition,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let (id, version) = questionnaires::publish(store, existing, definition).await?;
+    let status = match existing {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::CREATED,
+    };
+    Ok((status, axum::Json(json!({ "id": id, "version": version }))))
+}
 
 /// `POST /api/v1/questionnaires`: publishes version 1 of a new questionnaire.
 ///
@@ -36,11 +52,111 @@ pub async fn create(
     _: Admin,
     Json(definition): Json<Definition>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (id, version) = questionnaires::publish(&*state.store, None, &definition).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({ "id": id, "version": version })),
-    ))
+    publish(&*state.store, None, &definition).await
+}
+
+/// Query of `POST /api/v1/questionnaires/xlsform`.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct XlsformQuery {
+    /// Publish the form as the next version of this questionnaire instead of a new one.
+    questionnaire: Option<uuid::Uuid>,
+}
+
+/// `POST /api/v1/questionnaires/xlsform`: publishes an XLSForm (ODK, Kobo) as version 1 of a
+/// new questionnaire, or with `?questionnaire=ID` as the next version of that one.
+///
+/// The body is the `.xlsx` workbook, whatever its `Content-Type`. Carried: `select_one`,
+/// `select_multiple`, `integer`, `decimal`, `text` and `note` rows; labels in Vietnamese and
+/// English (`label::Vietnamese (vi)`, `label::English (en)`, a plain `label` in the settings'
+/// `default_language`, else Vietnamese); `constraint` ranges such as `. >= 0 and . <= 100` on
+/// numbers; a `score` column in `choices`; `form_title` and `pass_mark` in `settings`.
+/// Everything else that holds a value is refused, never dropped: 422 with `errors`, one item
+/// per cell at fault (`sheet`, `row` from 1, `column` letter, `header`, `cell` such as
+/// `survey!C7`, `message`), `field` the first `cell`. A body that is no `.xlsx` is refused
+/// the same way, with no `sheet`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/questionnaires/xlsform",
+    operation_id = "import_xlsform",
+    tag = "questionnaires",
+    security(("bearer" = ["admin", "office"])),
+    params(XlsformQuery),
+    request_body(content = super::openapi::Binary,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        description = "The XLSForm workbook (sheets `survey`, `choices`, `settings`)."),
+    responses(
+        (status = 201, description = "Published as version 1 of a new questionnaire.",
+            body = super::openapi::Published),
+        (status = 200, description = "Published as the next version of `questionnaire`.",
+            body = super::openapi::Published),
+    ),
+)]
+pub async fn import_xlsform(
+    State(state): State<AppState>,
+    _: Office,
+    Query(query): Query<XlsformQuery>,
+    Bytes(body): Bytes,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let definition = xlsform::parse(&body).map_err(refused)?;
+    let existing = query.questionnaire.map(QuestionnaireId);
+    publish(&*state.store, existing, &definition)
+        .await
+        .map_err(|error| match (error, existing) {
+            (ApiError::NotFound(_), Some(id)) => ApiError::invalid(
+                "questionnaire",
+                format!("no questionnaire {id}; leave questionnaire out to publish a new one"),
+            ),
+            (error, _) => error,
+        })
+}
+
+/// The answer to a refused XLSForm: every refusal in `errors` (the first hundred), the first
+/// few in `detail`.
+fn refused(refusals: Vec<Refusal>) -> ApiError {
+    const LISTED: usize = 100;
+    const IN_DETAIL: usize = 5;
+    let count = refusals.len();
+    let mut detail = format!(
+        "the XLSForm cannot be imported ({count} problem{}): {}",
+        if count == 1 { "" } else { "s" },
+        refusals
+            .iter()
+            .take(IN_DETAIL)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    if count > IN_DETAIL {
+        detail.push_str(&format!(
+            "; and {} more in errors{}",
+            count - IN_DETAIL,
+            if count > LISTED {
+                format!(" (the first {LISTED} are listed)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let errors = refusals
+        .iter()
+        .take(LISTED)
+        .map(|refusal| {
+            json!({
+                "sheet": refusal.sheet,
+                "row": refusal.row,
+                "column": refusal.column.as_ref().map(|c| &c.letter),
+                "header": refusal.column.as_ref().and_then(|c| c.header.as_ref()),
+                "cell": refusal.location(),
+                "message": refusal.message,
+            })
+        })
+        .collect();
+    ApiError::InvalidEach {
+        field: refusals.first().and_then(Refusal::location),
+        detail,
+        errors,
+    }
 }
 
 /// `PUT /api/v1/questionnaires/{id}`: publishes the next version; responses keep theirs.
@@ -60,9 +176,8 @@ pub async fn update(
     _: Admin,
     PathId(id): PathId<QuestionnaireId>,
     Json(definition): Json<Definition>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let (id, version) = questionnaires::publish(&*state.store, Some(id), &definition).await?;
-    Ok(axum::Json(json!({ "id": id, "version": version })))
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    publish(&*state.store, Some(id), &definition).await
 }
 
 /// `GET /api/v1/questionnaires/{id}`: the newest version.
@@ -327,7 +442,8 @@ pub async fn responses_xlsx(
     ))
 }
 
-/// One row per response, one column per question of the newest version (labels in `lang`);
+/// One row per response, one column per question of the newest version but its notes
+/// (labels in `lang`);
 /// a conflicted answer shows its values as `a | b`.
 async fn responses_table(
     store: &dyn Store,
@@ -343,7 +459,7 @@ async fn responses_table(
         ["phiếu", "cơ sở", "huyện", "phiên bản", "ngày trả lời"]
     };
     let mut headers: Vec<String> = fixed.iter().map(|h| h.to_string()).collect();
-    headers.extend(definition.questions.iter().map(|q| {
+    headers.extend(definition.answerable().map(|q| {
         q.label
             .as_ref()
             .map_or(q.key.clone(), |l| l.in_lang(lang).to_string())
@@ -366,8 +482,7 @@ async fn responses_table(
         ];
         cells.extend(
             definition
-                .questions
-                .iter()
+                .answerable()
                 .map(|q| answer_cell(view.answers.get(&q.key))),
         );
         cells.push(Cell::from(view.score));

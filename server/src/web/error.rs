@@ -55,7 +55,9 @@ impl From<ApiError> for PageError {
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
             ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
-            ApiError::Invalid { detail, .. } => (StatusCode::UNPROCESSABLE_ENTITY, detail),
+            ApiError::Invalid { detail, .. } | ApiError::InvalidEach { detail, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, detail)
+            }
             ApiError::Internal(internal) => {
                 tracing::error!(error = %internal, "page failed");
                 (

@@ -146,6 +146,10 @@ async fn publish(
 /// The definition in an uploaded file: an XLSForm workbook (a zip, `PK…`) or JSON; what
 /// cannot be read is answered as the page's refusals.
 fn read_definition(bytes: &[u8], lang: Lang) -> Result<Definition, Vec<String>> {
+    if bytes.starts_with(b"PK") {
+        return crate::xlsform::parse(bytes)
+            .map_err(|refusals| refusals.iter().map(ToString::to_string).collect());
+    }
     serde_json::from_slice(bytes)
         .map_err(|error| vec![format!("{}: {error}", lang.t(&t::NOT_A_DEFINITION))])
 }

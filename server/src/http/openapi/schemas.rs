@@ -24,6 +24,32 @@ pub struct Problem {
     /// On a sync gap (409): the sequence number the server expects next.
     #[schema(value_type = u64, required = false)]
     expected_seq: Option<u64>,
+    /// On a refused XLSForm (422): every place at fault.
+    #[schema(required = false)]
+    errors: Option<Vec<XlsformProblem>>,
+}
+
+/// One place at fault in a refused XLSForm.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct XlsformProblem {
+    /// The sheet, as the workbook names it; null when the body is no readable `.xlsx`.
+    #[schema(required = true)]
+    sheet: Option<String>,
+    /// The row, from 1 as the spreadsheet shows it; null for a whole sheet.
+    #[schema(required = true)]
+    row: Option<u32>,
+    /// The column's letter; null for a whole row or sheet.
+    #[schema(required = true)]
+    column: Option<String>,
+    /// The column's header; null when it has none.
+    #[schema(required = true)]
+    header: Option<String>,
+    /// The place in spreadsheet notation: `survey!C7`, `survey!7:7`, `survey`.
+    #[schema(required = true)]
+    cell: Option<String>,
+    /// What is wrong and what to do about it.
+    message: String,
 }
 
 /// `{"id"}` of a record just made.
