@@ -1,7 +1,7 @@
 //! Progress toward the plan's targets as of a date, province-wide and per district: the
 //! answer of `/api/v1/progress` and of the office's progress page.
 
-use crate::http::ApiError;
+use crate::problem::ApiError;
 use crate::store::Store;
 use sachhon_shared::indicators::{indicators, Counts, Indicator, Plan};
 use serde::Serialize;
@@ -85,7 +85,7 @@ pub async fn report(
     })
 }
 
-/// The plan's districts, then the others found in the data, alphabetically.
+/// The plan's districts, then the others found in the data, in Vietnamese alphabetical order.
 fn districts(plan: &Plan, counts: &[(Option<String>, Counts)]) -> Vec<String> {
     let mut names = plan.districts.clone();
     let mut others: Vec<String> = counts
@@ -93,7 +93,7 @@ fn districts(plan: &Plan, counts: &[(Option<String>, Counts)]) -> Vec<String> {
         .filter_map(|(d, _)| d.clone())
         .filter(|d| !names.contains(d))
         .collect();
-    others.sort();
+    others.sort_by_cached_key(|name| sachhon_shared::vietnamese::sort_key(name));
     others.dedup();
     names.extend(others);
     names

@@ -295,7 +295,7 @@ async fn a_zip_bomb_is_refused_by_its_decoded_size(backend: Backend) -> anyhow::
     assert_eq!(admin.state_hash().await?, before);
 
     // Just over the limit once decoded, a small body all the same.
-    let over = zstd::bulk::compress(&vec![0u8; sachhon_server::http::PUSH_BODY_LIMIT + 1], 3)?;
+    let over = zstd::bulk::compress(&vec![0u8; sachhon_server::service::PUSH_BODY_LIMIT + 1], 3)?;
     let answer = push_coded(&server.url, &raw, over, Some("zstd")).await?;
     assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "one byte over");
     assert_eq!(admin.state_hash().await?, before);

@@ -1,11 +1,12 @@
 //! Check-in: registrations with signed tickets, their QR images, printable badges,
 //! revocation, annulment of scans, and the ticket keys.
 
-use super::extract::{Admin, Json, Office, OptionalJson, PathId, PathText};
-use super::problem::ApiError;
-use super::AppState;
+use super::extract::{Json, OptionalJson, PathId, PathText};
+use crate::auth::callers::{Admin, Office};
 use crate::bootstrap::new_ticket_key;
+use crate::problem::ApiError;
 use crate::qr;
+use crate::service::AppState;
 use crate::store::{RecordEdit, Store};
 use axum::extract::State;
 use axum::http::{header, StatusCode};

@@ -9,7 +9,7 @@
 //! without the rest ever being inflated.
 
 use super::export::XLSX;
-use super::problem::ApiError;
+use crate::problem::ApiError;
 use axum::extract::Request;
 use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;

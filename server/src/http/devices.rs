@@ -1,10 +1,11 @@
 //! Device registry: create, revoke, the enrolment QR code, and a trainer device's assigned
 //! events.
 
-use super::extract::{Admin, Json, Office, PathId};
-use super::problem::ApiError;
-use super::AppState;
+use super::extract::{Json, PathId};
+use crate::auth::callers::{Admin, Office};
+use crate::problem::ApiError;
 use crate::registry::devices::{self, DeviceInput};
+use crate::service::AppState;
 use crate::store::Assignments;
 use axum::extract::State;
 use axum::http::{header, StatusCode};

@@ -1,7 +1,7 @@
 //! Tables as CSV (UTF-8 with a BOM, so that Excel shows Vietnamese correctly) and XLSX
 //! workbooks: the one writer behind every export.
 
-use super::problem::ApiError;
+use crate::problem::ApiError;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook};

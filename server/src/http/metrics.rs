@@ -1,8 +1,9 @@
 //! `GET /metrics` (the administrator's) and the middleware that times every request.
 
-use super::extract::Admin;
-use super::{ApiError, AppState};
+use crate::auth::callers::Admin;
 use crate::metrics::{Gauges, Metrics, CONTENT_TYPE};
+use crate::problem::ApiError;
+use crate::service::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;

@@ -1,10 +1,11 @@
 //! `/api/v1/progress` as JSON, CSV and the yearly report workbook; the plan's task table.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Json, Office, PathId, Query};
-use super::problem::ApiError;
-use super::AppState;
+use super::extract::{Json, PathId, Query};
+use crate::auth::callers::Office;
+use crate::problem::ApiError;
 use crate::progress::{report, ProgressReport};
+use crate::service::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use sachhon_shared::indicators::{Indicator, Plan};

@@ -2,18 +2,19 @@
 //! response, resolving a conflict, the office's review, and the exports.
 
 use super::export::{self, Cell, Table};
-use super::extract::{Admin, Bytes, Json, Office, PathId, PathText, Query};
-use super::problem::ApiError;
-use super::AppState;
+use super::extract::{Bytes, Json, PathId, PathText, Query};
+use crate::auth::callers::{Admin, Office};
+use crate::problem::ApiError;
 use crate::registry::questionnaires;
-use crate::store::{RecordEdit, Store};
+use crate::service::AppState;
+use crate::store::Store;
 use crate::xlsform::{self, Refusal};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use sachhon_shared::doc::FieldValue;
-use sachhon_shared::questionnaire::{meta, Definition, ResponseView};
-use sachhon_shared::{QuestionnaireId, RecordKind, ResponseId};
+use sachhon_shared::questionnaire::{Definition, ResponseView};
+use sachhon_shared::{QuestionnaireId, ResponseId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -209,25 +210,6 @@ async fn latest(store: &dyn Store, id: QuestionnaireId) -> Result<(u32, Definiti
         .ok_or_else(|| ApiError::NotFound(format!("no questionnaire {id}")))
 }
 
-/// A response's view with the definition of its version.
-pub(crate) async fn view(
-    store: &dyn Store,
-    id: ResponseId,
-) -> Result<(ResponseView, Option<Definition>), ApiError> {
-    let doc = store
-        .response(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no response {id}")))?;
-    let blank = ResponseView::of(id, &doc, None);
-    let definition = match blank.questionnaire_id.zip(blank.version) {
-        Some((questionnaire, version)) => {
-            store.questionnaire_version(questionnaire, version).await?
-        }
-        None => None,
-    };
-    Ok((ResponseView::of(id, &doc, definition.as_ref()), definition))
-}
-
 /// `GET /api/v1/responses/{id}`: answers with their concurrent values, and the conflicts.
 #[utoipa::path(
     get,
@@ -243,7 +225,7 @@ pub async fn response(
     _: Office,
     PathId(id): PathId<ResponseId>,
 ) -> Result<axum::Json<ResponseView>, ApiError> {
-    Ok(axum::Json(view(&*state.store, id).await?.0))
+    Ok(axum::Json(crate::review::view(&*state.store, id).await?.0))
 }
 
 /// Body of `PUT /api/v1/responses/{id}/answers/{key}`.
@@ -283,28 +265,8 @@ pub async fn resolve(
         .parse()
         .map_err(|_| ApiError::NotFound(format!("{id:?} is not a known id")))?;
     Ok(axum::Json(
-        resolve_answer(&*state.store, id, &key, resolution.value).await?,
+        crate::review::resolve_answer(&*state.store, id, &key, resolution.value).await?,
     ))
-}
-
-/// Sets one answer of a response as the office (the API's `PUT …/answers/{key}` and the
-/// response page's form): checked against the response's questionnaire version, written under
-/// the server's actor so that it supersedes every value it has seen.
-pub(crate) async fn resolve_answer(
-    store: &dyn Store,
-    id: ResponseId,
-    key: &str,
-    value: FieldValue,
-) -> Result<ResponseView, ApiError> {
-    let (_, definition) = view(store, id).await?;
-    let definition = definition.ok_or_else(|| {
-        ApiError::Conflict("the response's questionnaire version is unknown".into())
-    })?;
-    definition
-        .check_answer(key, &value)
-        .map_err(|e| ApiError::invalid("value", e.to_string()))?;
-    write(store, id, vec![(key.to_string(), value)]).await?;
-    Ok(view(store, id).await?.0)
 }
 
 /// Body of `POST /api/v1/responses/{id}/review`.
@@ -338,49 +300,8 @@ pub async fn review(
     Json(input): Json<ReviewInput>,
 ) -> Result<axum::Json<ResponseView>, ApiError> {
     Ok(axum::Json(
-        review_response(&*state.store, id, &input.state, input.comment).await?,
+        crate::review::review_response(&*state.store, id, &input.state, input.comment).await?,
     ))
-}
-
-/// Records the office's review of a response (the API and the response page's form).
-pub(crate) async fn review_response(
-    store: &dyn Store,
-    id: ResponseId,
-    state: &str,
-    comment: Option<String>,
-) -> Result<ResponseView, ApiError> {
-    if !meta::REVIEW_STATES.contains(&state) {
-        return Err(ApiError::invalid(
-            "state",
-            format!("state must be one of {}", meta::REVIEW_STATES.join(", ")),
-        ));
-    }
-    let comment = comment.filter(|c| !c.trim().is_empty());
-    if state == "has_issues" && comment.is_none() {
-        return Err(ApiError::invalid("comment", "say what the issues are"));
-    }
-    view(store, id).await?;
-    let fields = vec![
-        (meta::REVIEW.to_string(), json!(state)),
-        (meta::REVIEW_COMMENT.to_string(), json!(comment)),
-    ];
-    write(store, id, fields).await?;
-    Ok(view(store, id).await?.0)
-}
-
-async fn write(
-    store: &dyn Store,
-    id: ResponseId,
-    fields: Vec<(String, FieldValue)>,
-) -> Result<(), ApiError> {
-    store
-        .write_as_server(&[RecordEdit {
-            kind: RecordKind::Response,
-            id: id.0,
-            fields,
-        }])
-        .await
-        .map_err(ApiError::from)
 }
 
 /// Query of the exports.
@@ -472,7 +393,7 @@ async fn responses_table(
     headers.extend(tail.iter().map(|h| h.to_string()));
     let mut rows = Vec::new();
     for row in store.responses_of(id).await? {
-        let (view, _) = view(store, row.id).await?;
+        let (view, _) = crate::review::view(store, row.id).await?;
         let mut cells = vec![
             Cell::Text(row.id.to_string()),
             Cell::from(row.facility_name),

@@ -3,13 +3,14 @@
 //! [`crate::registry`]'s, shared with the office pages; these handlers read requests and shape
 //! answers.
 
-use super::extract::{Admin, Json, Office, PathId, Query, Text};
-use super::problem::ApiError;
-use super::AppState;
+use super::extract::{Json, PathId, Query, Text};
+use crate::auth::callers::{Admin, Office};
+use crate::problem::ApiError;
 use crate::registry::districts::{self, Districts};
 use crate::registry::events::{self, EventInput};
 use crate::registry::facilities::{self, FacilityInput, ImportReport};
 use crate::registry::people::{self, PersonInput};
+use crate::service::AppState;
 use crate::store::{ListCursor, Search, MAX_PAGE};
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,8 +1,9 @@
 //! The sync endpoints: enrolment, push and pull (docs/sync-protocol.md).
 
-use super::extract::{Admin, Device, Json};
-use super::problem::{from_rejection, ApiError};
-use super::AppState;
+use super::extract::Json;
+use crate::auth::callers::{Admin, Device};
+use crate::problem::{from_rejection, ApiError};
+use crate::service::AppState;
 use crate::tokens;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

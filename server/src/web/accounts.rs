@@ -8,7 +8,7 @@ use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
 use super::password;
 use super::session::{encode, see_other, WebUser};
-use crate::http::AppState;
+use crate::service::AppState;
 use crate::store::{SessionUser, UserRole};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -145,8 +145,8 @@ pub async fn create(
     };
     let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
         .await
-        .map_err(|e| PageError::from(crate::http::ApiError::Internal(e.to_string())))?
-        .map_err(|e| PageError::from(crate::http::ApiError::Internal(e)))?;
+        .map_err(|e| PageError::from(crate::problem::ApiError::Internal(e.to_string())))?
+        .map_err(|e| PageError::from(crate::problem::ApiError::Internal(e)))?;
     state.store.put_user(&username, &hash, role).await?;
     Ok(see_other(&lang.link("/accounts")))
 }

@@ -3,7 +3,7 @@
 
 use super::i18n::t;
 use super::layout;
-use crate::http::ApiError;
+use crate::problem::ApiError;
 use crate::registry::SetupError;
 use crate::store::StoreError;
 use axum::http::StatusCode;

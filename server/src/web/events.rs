@@ -6,7 +6,7 @@ use super::error::PageError;
 use super::i18n::{t, Lang};
 use super::layout::{self, Page};
 use super::session::WebUser;
-use crate::http::AppState;
+use crate::service::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::html;

@@ -4,8 +4,8 @@
 use super::error::PageError;
 use super::i18n::{t, Lang, Text};
 use super::session::{CsrfForm, CsrfToken, WebUser};
-use crate::http::AppState;
 use crate::registry::{Refusal, Refused};
+use crate::service::AppState;
 use crate::store::SessionUser;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::response::{IntoResponse, Response};
@@ -93,7 +93,7 @@ impl FromRequest<AppState> for Upload {
             }
         }
         let fields = Fields(fields);
-        if !super::session::same_secret(fields.csrf(), &user.csrf_token) {
+        if !crate::auth::session::same_secret(fields.csrf(), &user.csrf_token) {
             return Err(refused());
         }
         Ok(Self {

@@ -6,12 +6,13 @@ use super::error::PageError;
 use super::i18n::{t, Lang};
 use super::layout::{self, Page};
 use super::password;
-use super::session::{
-    self, clear_cookie, encode, login_csrf, safe_next, same_secret, see_other, set_cookie,
-    CsrfForm, CsrfToken, LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE, SESSION_SECONDS,
-};
+use super::session::{encode, safe_next, see_other, CsrfForm, CsrfToken};
 use super::throttle::Refusal;
-use crate::http::AppState;
+use crate::auth::session::{
+    self, clear_cookie, login_csrf, same_secret, set_cookie, LOGIN_COOKIE, LOGIN_FORM_SECONDS,
+    SESSION_COOKIE, SESSION_SECONDS,
+};
+use crate::service::AppState;
 use crate::store::NewSession;
 use crate::tokens;
 use axum::extract::{ConnectInfo, Form, Query, State};

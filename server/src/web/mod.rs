@@ -24,7 +24,7 @@ mod responses;
 pub mod session;
 pub mod throttle;
 
-use crate::http::AppState;
+use crate::service::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -59,19 +59,19 @@ pub fn routes() -> Router<AppState> {
             "/facilities/import",
             get(facilities::import_form)
                 .post(facilities::import)
-                .layer(DefaultBodyLimit::max(crate::http::IMPORT_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::service::IMPORT_BODY_LIMIT)),
         )
         .route("/facilities/{id}", get(facilities::detail))
         .route(
             "/questionnaires",
             get(questionnaires::list)
                 .post(questionnaires::create)
-                .layer(DefaultBodyLimit::max(crate::http::IMPORT_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::service::IMPORT_BODY_LIMIT)),
         )
         .route(
             "/questionnaires/{id}/versions",
             post(questionnaires::new_version)
-                .layer(DefaultBodyLimit::max(crate::http::IMPORT_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::service::IMPORT_BODY_LIMIT)),
         )
         .route("/devices", get(devices::list).post(devices::create))
         .route(

@@ -5,7 +5,7 @@ use super::error::PageError;
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
 use super::session::{see_other, CsrfForm, CsrfToken, WebUser};
-use crate::http::AppState;
+use crate::service::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::html;

@@ -206,6 +206,11 @@ fn field_of(text: &str) -> Option<String> {
     (!path.contains(' ')).then(|| path.to_string())
 }
 
+/// The answer to a known path asked with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 #[cfg(test)]
 mod tests {
     use super::field_of;
