@@ -4,7 +4,7 @@
 //! token ends the one handed out before; a plain `GET` never makes one. A trainer device's assigned events are set at `/devices/{id}/assignments` (the API's
 //! `PUT …/assignments`).
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::form::{Fields, Posted, Shown};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
@@ -183,7 +183,10 @@ pub async fn revoke(
     Path(id): Path<String>,
     _: Posted,
 ) -> Result<Response, PageError> {
-    state.store.revoke_device(device_id(&id)?).await?;
+    state
+        .store
+        .revoke_device(parse_id::<DeviceId>(&id, "device")?)
+        .await?;
     Ok(see_other(&lang.link("/devices")))
 }
 
@@ -205,7 +208,7 @@ pub async fn enroll_confirm(
     lang: Lang,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let device = active_device(&state, device_id(&id)?).await?;
+    let device = active_device(&state, parse_id::<DeviceId>(&id, "device")?).await?;
     let title = format!("{} · {}", lang.t(&t::ENROL_QR), device.name);
     let here = format!("/devices/{}/enroll", device.id);
     let body = html! {
@@ -227,7 +230,7 @@ pub async fn enroll(
     Path(id): Path<String>,
     Posted { user, .. }: Posted,
 ) -> Result<Response, PageError> {
-    let id = device_id(&id)?;
+    let id = parse_id::<DeviceId>(&id, "device")?;
     active_device(&state, id).await?;
     let token = devices::renew_token(&*state.store, id).await?;
     enrolment_page(&state, &user, lang, id, &token).await
@@ -262,11 +265,6 @@ async fn enrolment_page(
     ))
 }
 
-fn device_id(text: &str) -> Result<DeviceId, PageError> {
-    text.parse()
-        .map_err(|_| PageError::not_found(format!("no device {text}")))
-}
-
 /// `GET /devices/{id}/assignments`: a trainer device's assigned events and districts, as
 /// checkboxes.
 pub async fn assignments(
@@ -275,7 +273,7 @@ pub async fn assignments(
     lang: Lang,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = device_id(&id)?;
+    let id = parse_id::<DeviceId>(&id, "device")?;
     let device = state
         .store
         .devices()
@@ -335,15 +333,11 @@ pub async fn assign(
     Path(id): Path<String>,
     Posted { form, .. }: Posted,
 ) -> Result<Response, PageError> {
-    let id = device_id(&id)?;
+    let id = parse_id::<DeviceId>(&id, "device")?;
     let events = form
         .all("events")
         .into_iter()
-        .map(|event| {
-            event
-                .parse()
-                .map_err(|_| PageError::not_found(format!("no event {event}")))
-        })
+        .map(|event| parse_id(event, "event"))
         .collect::<Result<_, _>>()?;
     let assignments = Assignments {
         events,

@@ -37,6 +37,13 @@ impl PageError {
     }
 }
 
+/// The id a page's path or form names; one that does not parse names nothing: 404 ("no
+/// `what` `text`").
+pub fn parse_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, PageError> {
+    text.parse()
+        .map_err(|_| PageError::not_found(format!("no {what} {text}")))
+}
+
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
         let (status, message) = match error {

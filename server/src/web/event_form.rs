@@ -2,7 +2,7 @@
 //! district (from the list), checked as the API checks them; a refused form comes back with
 //! what was typed and the refusal beside its input.
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::form::{from_local_input, local_input, Fields, Posted, Shown};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
@@ -17,11 +17,6 @@ use axum::response::Response;
 use maud::{html, Markup};
 use sachhon_shared::schema::EVENT_KINDS;
 use sachhon_shared::EventId;
-
-fn event_id(text: &str) -> Result<EventId, PageError> {
-    text.parse()
-        .map_err(|_| PageError::not_found(format!("no event {text}")))
-}
 
 /// `GET /events/new`.
 pub async fn new(
@@ -52,7 +47,7 @@ pub async fn edit(
     lang: Lang,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = event_id(&id)?;
+    let id = parse_id::<EventId>(&id, "event")?;
     let event = state
         .store
         .event(id)
@@ -86,7 +81,7 @@ pub async fn update(
     Path(id): Path<String>,
     Posted { user, form }: Posted,
 ) -> Result<Response, PageError> {
-    let id = event_id(&id)?;
+    let id = parse_id::<EventId>(&id, "event")?;
     match events::update(&*state.store, id, &input(&form)).await {
         Ok(()) => Ok(see_other(&lang.link(&format!("/events/{id}")))),
         Err(error) => refused(&state, &user, lang, Some(id), form, error).await,

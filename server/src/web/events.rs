@@ -2,7 +2,7 @@
 //! people, each with the first scan, the number of scans and whether a phone's clock was off —
 //! reloaded every ten seconds while the workshop goes on.
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::i18n::{t, Lang};
 use super::layout::{self, Page};
 use super::session::WebUser;
@@ -77,7 +77,7 @@ pub async fn attendance(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let unknown = || PageError::not_found(format!("no event {id}"));
-    let id: EventId = id.parse().map_err(|_| unknown())?;
+    let id: EventId = parse_id(&id, "event")?;
     let event = state.store.event(id).await?.ok_or_else(unknown)?;
     let attendance = state.store.attendance(id).await?.ok_or_else(unknown)?;
     let people: Vec<_> = attendance

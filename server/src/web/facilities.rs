@@ -3,7 +3,7 @@
 //! (`/facilities/{id}`) with its id, people, responses and the events its people attended; and
 //! the CSV import (`/facilities/import`), previewed before anything is written.
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::form::{say, Upload};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
@@ -127,7 +127,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let unknown = || PageError::not_found(format!("no facility {id}"));
-    let facility_id: FacilityId = id.parse().map_err(|_| unknown())?;
+    let facility_id: FacilityId = parse_id(&id, "facility")?;
     let store = &*state.store;
     let facility = store.facility(facility_id).await?.ok_or_else(unknown)?;
     let people = store

@@ -1,14 +1,14 @@
 //! The setup pages' forms: the fields as posted (a plain form or an upload), a refused value
 //! said in the page's language beside its input, and inputs that keep what was typed.
 
-use super::error::PageError;
 use super::i18n::{t, Lang, Text};
-use super::session::{CsrfForm, CsrfToken, WebUser};
+use super::session::{posted, CsrfForm, CsrfToken};
+use crate::auth::session::same_secret;
 use crate::registry::{Refusal, Refused};
 use crate::service::AppState;
 use crate::store::SessionUser;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::response::Response;
 use maud::{html, Markup};
 use sachhon_shared::timestamp::TimeError;
 use serde::Deserialize;
@@ -72,18 +72,15 @@ impl FromRequest<AppState> for Upload {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let WebUser(user) = WebUser::from_request_parts(&mut parts, state).await?;
-        let lang = Lang::from_query(parts.uri.query());
-        let refused = || PageError::forbidden(lang.t(&t::BAD_FORM)).into_response();
-        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
+        let (user, refused, request) = posted(request, state).await?;
+        let mut multipart = Multipart::from_request(request, state)
             .await
-            .map_err(|_| refused())?;
+            .map_err(|_| refused.answer())?;
         let (mut fields, mut files) = (Vec::new(), Vec::new());
-        while let Some(field) = multipart.next_field().await.map_err(|_| refused())? {
+        while let Some(field) = multipart.next_field().await.map_err(|_| refused.answer())? {
             let name = field.name().unwrap_or_default().to_string();
             let is_file = field.file_name().is_some();
-            let bytes = field.bytes().await.map_err(|_| refused())?;
+            let bytes = field.bytes().await.map_err(|_| refused.answer())?;
             if is_file {
                 if !bytes.is_empty() {
                     files.push((name, bytes.to_vec()));
@@ -93,8 +90,8 @@ impl FromRequest<AppState> for Upload {
             }
         }
         let fields = Fields(fields);
-        if !crate::auth::session::same_secret(fields.csrf(), &user.csrf_token) {
-            return Err(refused());
+        if !same_secret(fields.csrf(), &user.csrf_token) {
+            return Err(refused.answer());
         }
         Ok(Self {
             user,

@@ -3,7 +3,7 @@
 //! as ODK and KoboToolbox users make them) or a JSON definition (docs/api.md). A refused file
 //! comes back with every refusal (sheet, row and column for an XLSForm).
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::form::{say, Upload};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
@@ -114,9 +114,7 @@ pub async fn new_version(
     Path(id): Path<String>,
     upload: Upload,
 ) -> Result<Response, PageError> {
-    let id: QuestionnaireId = id
-        .parse()
-        .map_err(|_| PageError::not_found(format!("no questionnaire {id}")))?;
+    let id: QuestionnaireId = parse_id(&id, "questionnaire")?;
     publish(&state, lang, upload, Some(id)).await
 }
 

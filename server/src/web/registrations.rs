@@ -2,7 +2,7 @@
 //! found by name and registered with one button; a new person registered in one form (their
 //! facility named by its tax code).
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::form::{Fields, Posted, Shown};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
@@ -29,7 +29,7 @@ pub struct PeopleQuery {
 
 async fn event(state: &AppState, id: &str) -> Result<(EventId, EventRecord), PageError> {
     let unknown = || PageError::not_found(format!("no event {id}"));
-    let id: EventId = id.parse().map_err(|_| unknown())?;
+    let id: EventId = parse_id(id, "event")?;
     let event = state.store.event(id).await?.ok_or_else(unknown)?;
     Ok((id, event))
 }
@@ -134,10 +134,7 @@ pub async fn register(
     Posted { form, .. }: Posted,
 ) -> Result<Response, PageError> {
     let (id, _) = event(&state, &id).await?;
-    let person: PersonId = form
-        .get("person_id")
-        .parse()
-        .map_err(|_| PageError::not_found(format!("no person {}", form.get("person_id"))))?;
+    let person: PersonId = parse_id(form.get("person_id"), "person")?;
     people::register(&*state.store, id, person).await?;
     Ok(see_other(&lang.link(&format!("/events/{id}/people"))))
 }

@@ -3,7 +3,7 @@
 //! the review form. Both forms go through the API's own code path
 //! (`http::questionnaires::{resolve_answer, review_response}`), so the checks are the same.
 
-use super::error::PageError;
+use super::error::{parse_id, PageError};
 use super::i18n::{t, Lang};
 use super::layout::{self, csrf_field};
 use super::session::{encode, see_other, CsrfForm, CsrfToken, WebUser};
@@ -126,11 +126,6 @@ pub async fn list(
     Ok(layout::show(lang, &user, title, "/responses", body))
 }
 
-fn response_id(text: &str) -> Result<ResponseId, PageError> {
-    text.parse()
-        .map_err(|_| PageError::not_found(format!("no response {text}")))
-}
-
 /// `GET /responses/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
@@ -138,7 +133,7 @@ pub async fn detail(
     lang: Lang,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = response_id(&id)?;
+    let id = parse_id::<ResponseId>(&id, "response")?;
     render(&state, lang, &user, id, None).await
 }
 
@@ -338,7 +333,7 @@ pub async fn resolve(
     Path((id, key)): Path<(String, String)>,
     CsrfForm { user, form }: CsrfForm<ResolveForm>,
 ) -> Result<Response, PageError> {
-    let id = response_id(&id)?;
+    let id = parse_id::<ResponseId>(&id, "response")?;
     let value = match chosen_value(&state, id, &key, &form, lang).await {
         Ok(value) => value,
         Err(error) => return render_refused(&state, lang, &user, id, error).await,
@@ -402,7 +397,7 @@ pub async fn review(
     Path(id): Path<String>,
     CsrfForm { user, form }: CsrfForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    let id = response_id(&id)?;
+    let id = parse_id::<ResponseId>(&id, "response")?;
     match review_response(&*state.store, id, &form.state, form.comment).await {
         Ok(_) => Ok(see_other(&lang.link(&format!("/responses/{id}")))),
         Err(error) => render_refused(&state, lang, &user, id, error).await,

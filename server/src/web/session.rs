@@ -102,18 +102,38 @@ impl<T: DeserializeOwned + CsrfToken + Send> FromRequest<AppState> for CsrfForm<
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let WebUser(user) = WebUser::from_request_parts(&mut parts, state).await?;
-        let lang = Lang::from_query(parts.uri.query());
-        let refused = || PageError::forbidden(lang.t(&t::BAD_FORM)).into_response();
-        let request = Request::from_parts(parts, body);
+        let (user, refused, request) = posted(request, state).await?;
         let Form(form) = Form::<T>::from_request(request, state)
             .await
-            .map_err(|_| refused())?;
+            .map_err(|_| refused.answer())?;
         if !same_secret(form.csrf(), &user.csrf_token) {
-            return Err(refused());
+            return Err(refused.answer());
         }
         Ok(Self { user, form })
+    }
+}
+
+/// What every posted form starts with: the logged-in user (or the redirect to the login
+/// form), the 403 answer of a form that is refused, and the request to read the form from.
+pub async fn posted(
+    request: Request,
+    state: &AppState,
+) -> Result<(SessionUser, RefusedForm, Request), Response> {
+    let (mut parts, body) = request.into_parts();
+    let WebUser(user) = WebUser::from_request_parts(&mut parts, state).await?;
+    let refused = RefusedForm(Lang::from_query(parts.uri.query()));
+    Ok((user, refused, Request::from_parts(parts, body)))
+}
+
+/// A form refused before it is read (unreadable, or without the session's CSRF token): 403
+/// in the page's language.
+#[derive(Clone, Copy)]
+pub struct RefusedForm(Lang);
+
+impl RefusedForm {
+    /// The answer.
+    pub fn answer(self) -> Response {
+        PageError::forbidden(self.0.t(&t::BAD_FORM)).into_response()
     }
 }
 
