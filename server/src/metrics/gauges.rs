@@ -91,6 +91,7 @@ mod tests {
             revoked_at: revoked.then(|| created_at.to_string()),
             enrolments: 1,
             last_seen_ms,
+            clock_offset_ms: None,
         }
     }
 

@@ -28,6 +28,8 @@ pub struct DeviceRecord {
     /// When it last reached the server (a push or a pull by any of its enrolments), in
     /// milliseconds since the epoch; `None` when it never did.
     pub last_seen_ms: Option<i64>,
+    /// Its clock minus the server's (ms) when it last reached the server, if it told.
+    pub clock_offset_ms: Option<i64>,
 }
 
 /// A response as the review list shows it.

@@ -17,6 +17,9 @@ pub struct Pulled {
     pub more: bool,
 }
 
+/// How far a device clock may be off before its scans are flagged: five minutes.
+pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
 /// The sync protocol: pushes, pulls, device clocks, the state hash.
 #[async_trait]
 pub trait SyncStore: Send + Sync {

@@ -14,7 +14,7 @@ use crate::registry::devices::{self, DeviceInput, Registered};
 use crate::registry::districts::Districts;
 use crate::registry::{Refusal, Refused, SetupError};
 use crate::service::AppState;
-use crate::store::{Assignments, DeviceRecord, SessionUser};
+use crate::store::{Assignments, DeviceRecord, SessionUser, CLOCK_TOLERANCE_MS};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -64,6 +64,7 @@ async fn list_page(
                         th.num { (lang.t(&t::ENROLMENTS)) }
                         th { (lang.t(&t::ASSIGNED)) }
                         th { (lang.t(&t::LAST_SYNC)) }
+                        th { (lang.t(&t::CLOCK)) }
                         th { (lang.t(&t::ENROL_QR)) }
                     } }
                     tbody {
@@ -93,6 +94,7 @@ async fn list_page(
                                         None => span.muted { (lang.t(&t::NEVER_SYNCED)) },
                                     }
                                 }
+                                td.clock { (clock_offset(device.clock_offset_ms, lang)) }
                                 td {
                                     @if device.revoked_at.is_none() {
                                         a.enrol href=(lang.link(&format!("/devices/{}/enroll", device.id))) {
@@ -116,6 +118,31 @@ async fn list_page(
         Some(_) => layout::with_status(StatusCode::UNPROCESSABLE_ENTITY, response),
         None => response,
     })
+}
+
+/// A device's clock offset as the list shows it: in minutes, flagged past the tolerance the
+/// server applies to scans.
+fn clock_offset(offset_ms: Option<i64>, lang: Lang) -> Markup {
+    let Some(offset) = offset_ms else {
+        return html! {};
+    };
+    let minutes = (offset as f64 / 60_000.0 * 10.0).round() / 10.0;
+    let text = match minutes {
+        0.0 => lang.t(&t::CLOCK_OK).to_string(),
+        m => format!(
+            "{}{} {}",
+            if m > 0.0 { "+" } else { "" },
+            lang.number(m),
+            lang.t(&t::MINUTES)
+        ),
+    };
+    html! {
+        @if offset.unsigned_abs() > CLOCK_TOLERANCE_MS.unsigned_abs() {
+            span.badge.not-met data-offset-ms=(offset) { "⚠ " (text) }
+        } @else {
+            span.muted data-offset-ms=(offset) { (text) }
+        }
+    }
 }
 
 fn new_device_form(user: &SessionUser, lang: Lang, shown: &Shown) -> Markup {

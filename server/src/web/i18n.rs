@@ -291,6 +291,7 @@ pub mod t {
         PERSON: "Người" / "Person";
         SEARCH: "Tìm" / "Search";
         NEXT_PAGE: "Trang sau" / "Next page";
+        MINUTES: "phút" / "min";
         PREVIOUS_PAGE: "Trang trước" / "Previous page";
         CREATE: "Tạo" / "Create";
         LINE: "Dòng" / "Line";

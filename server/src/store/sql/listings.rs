@@ -154,7 +154,9 @@ impl ListingStore for SqlStore {
         let rows = sqlx::query(
             "SELECT d.id, d.name, d.role, d.facility_id, d.created_at, d.revoked_at, \
              (SELECT COUNT(*) FROM actors a WHERE a.device_id = d.id) AS enrolments, \
-             (SELECT MAX(a.last_seen_ms) FROM actors a WHERE a.device_id = d.id) AS last_seen_ms \
+             (SELECT MAX(a.last_seen_ms) FROM actors a WHERE a.device_id = d.id) AS last_seen_ms, \
+             (SELECT a.clock_offset_ms FROM actors a WHERE a.device_id = d.id \
+              ORDER BY a.last_seen_ms IS NULL, a.last_seen_ms DESC LIMIT 1) AS clock_offset_ms \
              FROM devices d ORDER BY d.created_at DESC, d.id",
         )
         .fetch_all(&self.reader)
@@ -174,6 +176,7 @@ impl ListingStore for SqlStore {
                     revoked_at: row.try_get("revoked_at")?,
                     enrolments: row.try_get("enrolments")?,
                     last_seen_ms: row.try_get("last_seen_ms")?,
+                    clock_offset_ms: row.try_get("clock_offset_ms")?,
                 })
             })
             .collect()

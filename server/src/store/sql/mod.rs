@@ -11,8 +11,6 @@ mod registry;
 mod sync;
 mod users;
 
-use self::sync::CLOCK_TOLERANCE_MS;
-
 use super::apply::{apply_change, load_doc, seq_to_db, Applied, Writer};
 use super::batch::{finish, preload, ApplyContext};
 use super::dialect::Dialect;
@@ -148,7 +146,7 @@ impl SqlStore {
                 .await?;
         Ok(offset
             .flatten()
-            .is_some_and(|o| o.unsigned_abs() > CLOCK_TOLERANCE_MS.unsigned_abs()))
+            .is_some_and(|o| o.unsigned_abs() > crate::store::CLOCK_TOLERANCE_MS.unsigned_abs()))
     }
 
     async fn set_last_seq(

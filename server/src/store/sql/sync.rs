@@ -184,9 +184,6 @@ impl SyncStore for SqlStore {
 /// before the op that would pass it (a page always carries at least one op).
 pub const PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
-/// How far a device clock may be off before its scans are flagged: five minutes.
-pub const CLOCK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
-
 /// Records that `actor` reached the server now, and its clock offset when it reported one.
 async fn record_contact(
     conn: &mut AnyConnection,
