@@ -183,7 +183,7 @@ fn prepare(setup: &Setup, config: &Config) -> anyhow::Result<Prepared> {
     let mut queues = Vec::with_capacity(setup.devices.len());
     let mut rows = Vec::with_capacity(config.devices * config.walk_ins * OPS_PER_WALK_IN);
     for device in &setup.devices {
-        let ops = workload::walk_ins(device.actor(), setup.event, config.walk_ins);
+        let ops = workload::walk_ins(device.actor(), &vec![setup.event; config.walk_ins]);
         let outbox = workload::outbox(&ops, config.batch)?;
         rows.extend(outbox.rows);
         queues.push((device.clone(), outbox.batches));
