@@ -7,7 +7,7 @@ use crate::store::cursor;
 use crate::store::view::{Backfill, Cursor, View};
 use sachhon_shared::authority::Scope;
 use sachhon_shared::wire::PageBuilder;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// About the most bytes of changes one pull page carries, whatever its op limit: a page ends
 /// before the op that would pass it (a page always carries at least one op).
@@ -24,8 +24,8 @@ struct FeedRow {
     /// The record, when the viewer must hear of it beyond the op: it left the viewer's scope
     /// (no op), or it entered it (its state goes with the page).
     record: Option<String>,
-    /// The person of a registration, for a viewer with a view (its state goes with the
-    /// page).
+    /// The person of a registration, for a viewer with a view, when the person's state goes
+    /// with the page.
     person: Option<String>,
 }
 
@@ -104,13 +104,17 @@ impl SqlStore {
                      THEN ops.record_id END, {person}",
                 now = sees("ops.scope"),
                 was = sees("ops.moved_from"),
-                // A registration of an assigned event brings its person whole: the person's
-                // earlier ops were outside this view when they passed.
+                // A registration of an assigned event brings its person whole when the person
+                // has ops before this page: they were outside this view when they passed. (The
+                // person's ops within this page are in it: this statement sees the
+                // registration.)
                 person = match view {
                     View::All => "NULL",
                     View::Events(_) => {
                         "CASE WHEN ops.kind = 'registration' THEN (SELECT r.person_id \
-                         FROM registrations r WHERE r.id = ops.record_id) END"
+                         FROM registrations r WHERE r.id = ops.record_id AND EXISTS (SELECT 1 \
+                         FROM ops p WHERE p.kind = 'person' AND p.record_id = r.person_id \
+                         AND p.cursor <= $1)) END"
                     }
                 },
             ),
@@ -128,7 +132,7 @@ impl SqlStore {
                AND ({now} OR ops.moved_from = $4) AND {visible} \
              ORDER BY ops.cursor LIMIT $5",
             now = sees("ops.scope"),
-            visible = visible(view),
+            visible = visible(view, "$1"),
         );
         let rows = sqlx::query(&sql)
             .bind(after)
@@ -166,25 +170,27 @@ impl SqlStore {
                     .map(|row| row.batch),
             )
             .await?;
+        // Records whose state goes with the page: those that entered the viewer's scope, and
+        // the people of its registrations.
+        let mut whole = BTreeSet::new();
+        for row in page_rows.iter().filter(|row| row.op.is_some()) {
+            for id in [&row.record, &row.person].into_iter().flatten() {
+                whole.insert(parse::<Uuid>(id)?);
+            }
+        }
         let mut page = PageBuilder::new();
-        let mut people_sent = HashSet::new();
+        for (record, (kind, state)) in self.states(&whole).await? {
+            page.arrived(kind, record, &state);
+        }
         for row in page_rows {
-            let record = row.record.as_deref().map(parse::<Uuid>).transpose()?;
-            let Some(op) = row.op else {
-                if let Some(record) = record {
-                    page.left(record);
-                }
-                continue;
-            };
-            if let Some(record) = record {
-                self.send_state(&mut page, record).await?;
-            }
-            if let Some(person) = row.person.as_deref().map(parse::<Uuid>).transpose()? {
-                if people_sent.insert(person) {
-                    self.send_state(&mut page, person).await?;
+            match row.op {
+                Some(op) => page.op(actor_table(&actors, row.batch)?, op),
+                None => {
+                    if let Some(record) = &row.record {
+                        page.left(parse(record)?);
+                    }
                 }
             }
-            page.op(actor_table(&actors, row.batch)?, op);
         }
         // A page that is not full ends the feed: jump past rows this viewer does not get
         // (its own, other facilities'), so an idle device does not rescan them.
@@ -212,8 +218,8 @@ impl SqlStore {
             "SELECT ops.cursor, ops.batch, ops.op FROM ops \
              WHERE ops.cursor > $1 AND ops.cursor <= $2 AND {} AND NOT ({}) \
              ORDER BY ops.cursor LIMIT $3",
-            visible(&backfill.target),
-            visible(held)
+            visible(&backfill.target, "$1"),
+            visible(held, "$1")
         );
         let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(&sql)
             .bind(backfill.after)
@@ -331,31 +337,49 @@ impl SqlStore {
         Ok(ids)
     }
 
-    /// Adds a record's whole merged state to the page, when the server holds it.
-    async fn send_state(&self, page: &mut PageBuilder, record: Uuid) -> StoreResult<()> {
-        let state: Option<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT kind, state FROM docs WHERE id = $1")
-                .bind(record.to_string())
-                .fetch_optional(&self.reader)
-                .await?;
-        if let Some((kind, state)) = state {
-            let kind: RecordKind = kind.parse().map_err(StoreError::Corrupt)?;
-            let state = Doc::wire_state(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            page.arrived(kind, record, state);
+    /// The whole merged states the server holds of some records, as stored for the wire.
+    async fn states(
+        &self,
+        records: &BTreeSet<Uuid>,
+    ) -> StoreResult<Vec<(Uuid, (RecordKind, Vec<u8>))>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(())
+        // The ids are parsed UUIDs, never caller text.
+        let ids: Vec<String> = records.iter().map(|id| format!("'{id}'")).collect();
+        let sql = format!(
+            "SELECT id, kind, state FROM docs WHERE id IN ({})",
+            ids.join(", ")
+        );
+        let rows: Vec<(String, String, Vec<u8>)> =
+            sqlx::query_as(&sql).fetch_all(&self.reader).await?;
+        rows.into_iter()
+            .map(|(id, kind, state)| {
+                let kind: RecordKind = kind.parse().map_err(StoreError::Corrupt)?;
+                let state = Doc::wire_state(&state)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .to_vec();
+                Ok((parse(&id)?, (kind, state)))
+            })
+            .collect()
     }
 }
 
-/// The SQL condition (on `ops`) of the op-log rows of a view's records.
-fn visible(view: &View) -> String {
+/// The SQL condition (on `ops`) of the op-log rows of a view's records after the cursor
+/// `after` (a parameter). For a view of events, the rows are found through indexes — the
+/// public rows (`ops_public`), the events' rows (`ops_event`), the rows of the people
+/// registered for them (`registrations_event_person`, `ops_person`) — so that a pull reads
+/// the view, not the whole op log.
+fn visible(view: &View, after: &str) -> String {
     let View::Events(events) = view else {
         return "(1 = 1)".into();
     };
     format!(
-        "(ops.scope = 'public' OR {} OR (ops.kind = 'person' AND EXISTS (SELECT 1 \
-         FROM registrations v WHERE v.person_id = ops.record_id AND {})))",
-        in_events("ops.event_id", events),
+        "ops.cursor IN (SELECT cursor FROM ops WHERE scope = 'public' AND cursor > {after} \
+         UNION ALL SELECT cursor FROM ops WHERE {} AND cursor > {after} \
+         UNION ALL SELECT cursor FROM ops WHERE kind = 'person' AND cursor > {after} \
+           AND record_id IN (SELECT v.person_id FROM registrations v WHERE {}))",
+        in_events("event_id", events),
         in_events("v.event_id", events)
     )
 }
