@@ -2,7 +2,7 @@
 //! ("Performance targets"). See docs/benchmarks.md for how to run it and the figures.
 //!
 //! Build it in release: `cargo run --release -p sachhon-tests --bin sachhon-bench -- ingest`
-//! (or `-- progress`).
+//! (or `-- progress`, `-- scope`).
 
 #[path = "bench/bulk.rs"]
 mod bulk;
