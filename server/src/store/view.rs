@@ -1,7 +1,7 @@
 //! What a device's replica covers, carried in its pull cursor, and the step a pull takes when
 //! the device's assignments changed: drop the records that left its view, then send the
 //! history of those that entered it, then follow the feed. Pure: the SQL is in
-//! `sql/sync.rs`.
+//! `sql/pull.rs`.
 //!
 //! A cursor is `N` (the op-log position; the whole view of the device's role), `N;V` (the
 //! records of view `V` up to `N`), or `N;V;B;T` (view `V` up to `N`, and target view `T`

@@ -1,13 +1,12 @@
 //! Ops on the wire: an actor table sent once, then each op as `[seq, kind, record, change]`,
 //! its actor being the table's first (docs/sync-protocol.md, "Ops").
 
-use super::cbor::{read_item, DecodeError, Read, Writer};
+use super::cbor::{DecodeError, Reader, Writer};
 use super::values::{field_type, read_key, read_value, write_key, write_value};
 use crate::doc::{Clock, Edit};
 use crate::ids::ActorId;
 use crate::op::{Annulment, Change, Op, Publication, ScanFact, ScanStatus};
 use crate::schema::RecordKind;
-use ciborium::value::Value as Item;
 use crdts::{CmRDT, Dot};
 
 /// The actors a message names, each once; index 0 is the author of its ops.
@@ -61,24 +60,26 @@ impl ActorTable {
     }
 
     /// Reads a table: at least one actor, none twice.
-    pub fn read(item: Item, at: &str) -> Result<Self, DecodeError> {
+    pub fn read(r: &mut Reader, at: &str) -> Result<Self, DecodeError> {
+        let table = Self::read_any(r, at)?;
+        if table.ids.is_empty() {
+            return Err(DecodeError::new(at, "the actor table is empty"));
+        }
+        Ok(table)
+    }
+
+    /// Reads a table that may be empty (a state's, when no clock names an actor).
+    pub(super) fn read_any(r: &mut Reader, at: &str) -> Result<Self, DecodeError> {
         let mut ids = Vec::new();
-        for (i, item) in item.array(at)?.into_iter().enumerate() {
-            let id = ActorId(item.uuid("").map_err(|e| e.within(&format!("{at}[{i}]")))?);
+        r.array(at, |r, i| {
+            let id = ActorId(r.uuid("").map_err(|e| e.within(&format!("{at}[{i}]")))?);
             if ids.contains(&id) {
                 return Err(DecodeError::new(at, format!("actor {id} is listed twice")));
             }
             ids.push(id);
-        }
-        if ids.is_empty() {
-            return Err(DecodeError::new(at, "the actor table is empty"));
-        }
+            Ok(())
+        })?;
         Ok(Self { ids })
-    }
-
-    /// Reads a table from its bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(read_item(bytes)?, "actors")
     }
 }
 
@@ -97,16 +98,17 @@ pub fn write_clock(w: &mut Writer, actors: &mut ActorTable, clock: &Clock) {
 }
 
 /// Reads a clock written by [`write_clock`]; a zero counter is refused (it means nothing).
-pub fn read_clock(item: Item, actors: &ActorTable, at: &str) -> Result<Clock, DecodeError> {
+pub fn read_clock(r: &mut Reader, actors: &ActorTable, at: &str) -> Result<Clock, DecodeError> {
     let mut clock = Clock::new();
-    for (actor, seq) in item.map(at)? {
-        let actor = actors.get(actor.uint(at)?, at)?;
-        let seq = seq.uint(at)?;
+    r.map(at, |r, _| {
+        let actor = actors.get(r.uint(at)?, at)?;
+        let seq = r.uint(at)?;
         if seq == 0 || clock.get(&actor) != 0 {
             return Err(DecodeError::new(at, format!("bad clock entry for {actor}")));
         }
         clock.apply(Dot::new(actor, seq));
-    }
+        Ok(())
+    })?;
     Ok(clock)
 }
 
@@ -182,100 +184,85 @@ pub fn write_publication(w: &mut Writer, publication: &Publication) {
 }
 
 /// Reads one op of `actors`' first actor; errors name places within the op.
-fn read_op(item: Item, actors: &ActorTable) -> Result<Op, DecodeError> {
-    let at = "";
-    let [seq, kind, record, change]: [Item; 4] = item
-        .array_of(4, at)?
-        .try_into()
-        .map_err(|_| DecodeError::new(at, "expected 4 items"))?;
-    let seq = seq.uint("seq")?;
-    if seq == 0 {
-        return Err(DecodeError::new("seq", "sequence numbers start at 1"));
-    }
-    let code = kind.uint("kind")?;
-    let kind = RecordKind::from_code(code)
-        .ok_or_else(|| DecodeError::new("kind", format!("no record kind {code}")))?;
-    let record = record.uuid("record")?;
+fn read_op(r: &mut Reader, actors: &ActorTable) -> Result<Op, DecodeError> {
+    r.array_of(4, "", |r| {
+        let seq = r.uint("seq")?;
+        if seq == 0 {
+            return Err(DecodeError::new("seq", "sequence numbers start at 1"));
+        }
+        let code = r.uint("kind")?;
+        let kind = RecordKind::from_code(code)
+            .ok_or_else(|| DecodeError::new("kind", format!("no record kind {code}")))?;
+        let record = r.uuid("record")?;
+        let change = read_change(r, kind, actors)?;
+        Ok(Op {
+            actor: actors.get(0, "actors")?,
+            seq,
+            kind,
+            record,
+            change,
+        })
+    })
+}
+
+/// Reads an op's change, by its kind.
+fn read_change(
+    r: &mut Reader,
+    kind: RecordKind,
+    actors: &ActorTable,
+) -> Result<Change, DecodeError> {
     let at = "change";
-    let change = match kind {
-        RecordKind::Scan => Change::Scan(read_scan(change, at)?),
-        RecordKind::Annulment => {
-            let [scan, reason]: [Item; 2] = pair(change.array_of(2, at)?);
-            Change::Annul(Annulment {
-                scan: scan.uuid(at)?.into(),
-                reason: reason.optional_text(at)?,
-            })
-        }
-        RecordKind::Questionnaire => {
-            let [questionnaire, version, definition]: [Item; 3] = triple(change.array_of(3, at)?);
-            Change::Publish(Publication {
-                questionnaire: questionnaire.uuid(at)?.into(),
-                version: u32::try_from(version.uint(at)?)
-                    .map_err(|_| DecodeError::new(at, "version out of range"))?,
-                definition: serde_json::from_str(&definition.text(at)?)
-                    .map_err(|e| DecodeError::new(at, format!("definition: {e}")))?,
-            })
-        }
-        _ => {
-            let [context, fields]: [Item; 2] = pair(change.array_of(2, at)?);
-            let context = read_clock(context, actors, "change.context")?;
-            let fields = fields
-                .map(at)?
-                .into_iter()
-                .map(|(key, value)| {
-                    let name = read_key(kind, key, at)?;
-                    let value = read_value(value, field_type(kind, &name), "")
-                        .map_err(|e| e.within(&format!("{at}.{name}")))?;
-                    Ok((name, value))
-                })
-                .collect::<Result<_, DecodeError>>()?;
-            Change::Fields(Edit { context, fields })
-        }
-    };
-    Ok(Op {
-        actor: actors.get(0, at)?,
-        seq,
-        kind,
-        record,
-        change,
+    match kind {
+        RecordKind::Scan => read_scan(r, at).map(Change::Scan),
+        RecordKind::Annulment => r.array_of(2, at, |r| {
+            Ok(Change::Annul(Annulment {
+                scan: r.uuid(at)?.into(),
+                reason: r.optional_text(at)?,
+            }))
+        }),
+        RecordKind::Questionnaire => r.array_of(3, at, |r| {
+            let questionnaire = r.uuid(at)?.into();
+            let version = u32::try_from(r.uint(at)?)
+                .map_err(|_| DecodeError::new(at, "version out of range"))?;
+            let definition = serde_json::from_str(&r.text(at)?)
+                .map_err(|e| DecodeError::new(at, format!("definition: {e}")))?;
+            Ok(Change::Publish(Publication {
+                questionnaire,
+                version,
+                definition,
+            }))
+        }),
+        _ => r.array_of(2, at, |r| {
+            let context = read_clock(r, actors, "change.context")?;
+            let mut fields = Vec::new();
+            r.map(at, |r, _| {
+                let name = read_key(kind, r, at)?;
+                let value = read_value(r, field_type(kind, &name), "")
+                    .map_err(|e| e.within(&format!("{at}.{name}")))?;
+                fields.push((name, value));
+                Ok(())
+            })?;
+            Ok(Change::Fields(Edit { context, fields }))
+        }),
+    }
+}
+
+fn read_scan(r: &mut Reader, at: &str) -> Result<ScanFact, DecodeError> {
+    r.array_of(7, at, |r| {
+        Ok(ScanFact {
+            event: r.uuid(at)?.into(),
+            registration: r.uuid(at)?.into(),
+            person: r.optional_uuid(at)?.map(Into::into),
+            operator: r.optional_text(at)?,
+            scanned_at_ms: r.int(at)?,
+            status: match r.uint(at)? {
+                0 => ScanStatus::Ok,
+                1 => ScanStatus::Duplicate,
+                n => return Err(DecodeError::new(at, format!("no scan status {n}"))),
+            },
+            walk_in: r.bool(at)?,
+        })
     })
-}
-
-fn read_scan(item: Item, at: &str) -> Result<ScanFact, DecodeError> {
-    let items = item.array_of(7, at)?;
-    let [event, registration, person, operator, scanned_at_ms, status, walk_in]: [Item; 7] = items
-        .try_into()
-        .map_err(|_| DecodeError::new(at, "expected 7 items"))?;
-    Ok(ScanFact {
-        event: event.uuid(at)?.into(),
-        registration: registration.uuid(at)?.into(),
-        person: person.optional_uuid(at)?.map(Into::into),
-        operator: operator.optional_text(at)?,
-        scanned_at_ms: scanned_at_ms.int(at)?,
-        status: match status.uint(at)? {
-            0 => ScanStatus::Ok,
-            1 => ScanStatus::Duplicate,
-            n => return Err(DecodeError::new(at, format!("no scan status {n}"))),
-        },
-        walk_in: walk_in.bool(at)?,
-    })
-}
-
-fn pair(items: Vec<Item>) -> [Item; 2] {
-    let mut items = items.into_iter();
-    [
-        items.next().unwrap_or(Item::Null),
-        items.next().unwrap_or(Item::Null),
-    ]
-}
-
-fn triple(items: Vec<Item>) -> [Item; 3] {
-    let mut items = items.into_iter();
-    [
-        items.next().unwrap_or(Item::Null),
-        items.next().unwrap_or(Item::Null),
-        items.next().unwrap_or(Item::Null),
-    ]
 }
 
 /// Ops of one author encoded against one actor table: the table, then each op's bytes.
@@ -302,15 +289,15 @@ pub fn write_segment(w: &mut Writer, actors: &[u8], ops: &[&[u8]]) {
     ops.iter().for_each(|op| w.raw(op));
 }
 
-/// Reads a segment's ops.
-pub fn read_segment(item: Item, at: &str) -> Result<Vec<Op>, DecodeError> {
-    let [actors, ops]: [Item; 2] = pair(item.array_of(2, at)?);
-    let actors = ActorTable::read(actors, &format!("{at}.actors"))?;
-    ops.array(at)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, op)| read_op(op, &actors).map_err(|e| e.within(&format!("{at}.ops[{i}]"))))
-        .collect()
+/// Reads a segment, adding its ops to `ops`; errors name places within the segment.
+pub fn read_segment(r: &mut Reader, ops: &mut Vec<Op>) -> Result<(), DecodeError> {
+    r.array_of(2, "", |r| {
+        let actors = ActorTable::read(r, "actors")?;
+        r.array("", |r, i| {
+            ops.push(read_op(r, &actors).map_err(|e| e.within(&format!("ops[{i}]")))?);
+            Ok(())
+        })
+    })
 }
 
 /// The bytes of ops of one author as one segment (a phone's outbox row, a test vector).
@@ -322,7 +309,9 @@ pub fn encode_segment(author: ActorId, ops: &[Op]) -> Vec<u8> {
 
 /// Reads the bytes written by [`encode_segment`].
 pub fn decode_segment(bytes: &[u8]) -> Result<Vec<Op>, DecodeError> {
-    read_segment(read_item(bytes)?, "segment")
+    let mut ops = Vec::new();
+    Reader::whole(bytes, |r| read_segment(r, &mut ops)).map_err(|e| e.within("segment"))?;
+    Ok(ops)
 }
 
 /// Push body keys.
@@ -345,20 +334,73 @@ pub fn encode_push(author: ActorId, ops: &[Op]) -> Vec<u8> {
 /// Reads a push body: its author (the table's first actor) and its ops.
 pub fn decode_push(bytes: &[u8]) -> Result<(ActorId, Vec<Op>), DecodeError> {
     let (mut actors, mut ops) = (None, None);
-    for (key, value) in read_item(bytes)?.message("push")? {
-        match key {
-            PUSH_ACTORS => actors = Some(ActorTable::read(value, "push.actors")?),
-            PUSH_OPS => ops = Some(value.array("push.ops")?),
-            _ => {} // A later minor version's field: ignored.
-        }
-    }
+    Reader::whole(bytes, |r| {
+        r.message("push", |r, key| {
+            match key {
+                PUSH_ACTORS => actors = Some(ActorTable::read(r, "push.actors")?),
+                // Read once the message is: the actor table may come after the ops.
+                PUSH_OPS => ops = Some(r.skip("push.ops")?),
+                // A later minor version's field: ignored.
+                _ => {
+                    r.skip("push")?;
+                }
+            }
+            Ok(())
+        })
+    })?;
     let actors = actors.ok_or_else(|| DecodeError::new("push", "no actor table (key 1)"))?;
     let ops = ops.ok_or_else(|| DecodeError::new("push", "no ops (key 2)"))?;
-    let ops = ops
-        .into_iter()
-        .enumerate()
-        .map(|(i, op)| read_op(op, &actors).map_err(|e| e.within(&format!("push.ops[{i}]"))))
-        .collect::<Result<_, _>>()?;
-    let author = actors.get(0, "push.actors")?;
-    Ok((author, ops))
+    let mut decoded = Vec::new();
+    Reader::whole(ops, |r| {
+        r.array("push.ops", |r, i| {
+            decoded.push(read_op(r, &actors).map_err(|e| e.within(&format!("push.ops[{i}]")))?);
+            Ok(())
+        })
+    })?;
+    Ok((actors.get(0, "push.actors")?, decoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replica::Replica;
+    use serde_json::json;
+
+    #[test]
+    fn a_push_reads_the_same_whatever_the_order_of_its_keys_and_whatever_it_adds() {
+        let author = ActorId(uuid::Uuid::from_u128(0xa1));
+        let person = uuid::Uuid::from_u128(0x10);
+        let mut replica = Replica::new();
+        let ops = vec![
+            replica.write(
+                author,
+                1,
+                RecordKind::Person,
+                person,
+                vec![("name".into(), json!("Lan"))],
+            ),
+            replica.write(
+                author,
+                2,
+                RecordKind::Person,
+                person,
+                vec![("cp_staff".into(), json!(true))],
+            ),
+        ];
+        let (actors, encoded) = encode_ops(author, &ops);
+        // {9: "later", 2: [op, op], 1: actors}: ops before their table, and a key from a later
+        // minor version.
+        let body = Writer::encoded(|w| {
+            w.map(3);
+            w.uint(9);
+            w.text("later");
+            w.uint(PUSH_OPS);
+            w.array(encoded.len());
+            encoded.iter().for_each(|op| w.raw(op));
+            w.uint(PUSH_ACTORS);
+            actors.write(w);
+        });
+        assert_eq!(decode_push(&body), Ok((author, ops.clone())));
+        assert_eq!(decode_push(&encode_push(author, &ops)), Ok((author, ops)));
+    }
 }

@@ -1,8 +1,8 @@
 //! A pull page: `{1: [segment, …], 2: next, 3: more, 4: ticket keys, 5: arrived, 6: left,
 //! 7: acked}` (docs/sync-protocol.md, "Pull"). The server writes it from stored bytes
-//! ([`PageBuilder`]); a phone reads it whole ([`decode_page`]).
+//! ([`PageBuilder`]); a phone reads it in place ([`decode_page`]).
 
-use super::cbor::{read_item, DecodeError, Read, Writer};
+use super::cbor::{DecodeError, Reader, Token, Writer};
 use super::ops::{read_segment, write_segment};
 use super::state::read_state;
 use crate::doc::Doc;
@@ -141,7 +141,7 @@ impl PageBuilder {
     }
 }
 
-/// Reads a page.
+/// Reads a page, its ops straight from the bytes.
 pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
     let mut page = PullPage {
         ops: Vec::new(),
@@ -153,63 +153,73 @@ pub fn decode_page(bytes: &[u8]) -> Result<PullPage, DecodeError> {
         acked: None,
     };
     let mut required = [SEGMENTS, NEXT, MORE, TICKET_KEYS].to_vec();
-    for (key, value) in read_item(bytes)?.message("page")? {
-        required.retain(|k| *k != key);
-        match key {
-            SEGMENTS => {
-                for (i, segment) in value.array("page.segments")?.into_iter().enumerate() {
-                    page.ops
-                        .extend(read_segment(segment, &format!("page.segments[{i}]"))?);
+    Reader::whole(bytes, |r| {
+        r.message("page", |r, key| {
+            required.retain(|k| *k != key);
+            match key {
+                SEGMENTS => r.array("page.segments", |r, i| {
+                    read_segment(r, &mut page.ops)
+                        .map_err(|e| e.within(&format!("page.segments[{i}]")))
+                })?,
+                NEXT => page.next = r.text("page.next")?,
+                MORE => page.more = r.bool("page.more")?,
+                TICKET_KEYS => r.array("page.ticket_keys", |r, _| {
+                    page.ticket_keys
+                        .push(read_ticket_key(r, "page.ticket_keys")?);
+                    Ok(())
+                })?,
+                ARRIVED => r.array("page.arrived", |r, _| {
+                    page.arrived.push(read_arrival(r, "page.arrived")?);
+                    Ok(())
+                })?,
+                LEFT => r.array("page.left", |r, _| {
+                    page.left.push(r.uuid("page.left")?);
+                    Ok(())
+                })?,
+                ACKED => page.acked = Some(r.uint("page.acked")?),
+                // A later minor version's field: ignored.
+                _ => {
+                    r.skip("page")?;
                 }
             }
-            NEXT => page.next = value.text("page.next")?,
-            MORE => page.more = value.bool("page.more")?,
-            TICKET_KEYS => {
-                for key in value.array("page.ticket_keys")? {
-                    let mut items = key.array_of(3, "page.ticket_keys")?.into_iter();
-                    let mut next = || items.next().unwrap_or(ciborium::Value::Null);
-                    let (id, public_key, retired) = (next(), next(), next());
-                    let public_key = match public_key {
-                        ciborium::Value::Bytes(bytes) if bytes.len() == 32 => hex(&bytes),
-                        _ => return Err(DecodeError::new("page.ticket_keys", "a key is 32 bytes")),
-                    };
-                    page.ticket_keys.push(TicketKey {
-                        id: id.text("page.ticket_keys")?,
-                        public_key,
-                        retired: retired.bool("page.ticket_keys")?,
-                    });
-                }
-            }
-            ARRIVED => {
-                for arrival in value.array("page.arrived")? {
-                    let at = "page.arrived";
-                    let mut items = arrival.array_of(3, at)?.into_iter();
-                    let mut next = || items.next().unwrap_or(ciborium::Value::Null);
-                    let (kind, record, state) = (next(), next(), next());
-                    let code = kind.uint(at)?;
-                    let kind = RecordKind::from_code(code)
-                        .filter(|kind| kind.is_document())
-                        .ok_or_else(|| DecodeError::new(at, format!("no document kind {code}")))?;
-                    page.arrived.push(Arrival {
-                        kind,
-                        record: record.uuid(at)?,
-                        state: read_state(kind, state, at)?,
-                    });
-                }
-            }
-            LEFT => {
-                for id in value.array("page.left")? {
-                    page.left.push(id.uuid("page.left")?);
-                }
-            }
-            ACKED => page.acked = Some(value.uint("page.acked")?),
-            _ => {} // A later minor version's field: ignored.
-        }
-    }
+            Ok(())
+        })
+    })?;
     if let Some(key) = required.first() {
         return Err(DecodeError::new("page", format!("no key {key}")));
     }
     Ok(page)
+}
+
+/// Reads a ticket key: `[id, public key (32 bytes), retired]`.
+fn read_ticket_key(r: &mut Reader, at: &str) -> Result<TicketKey, DecodeError> {
+    r.array_of(3, at, |r| {
+        let id = r.text(at)?;
+        let public_key = match r.token(at)? {
+            Token::Bytes(bytes) if bytes.len() == 32 => hex(&bytes),
+            _ => return Err(DecodeError::new(at, "a key is 32 bytes")),
+        };
+        Ok(TicketKey {
+            id,
+            public_key,
+            retired: r.bool(at)?,
+        })
+    })
+}
+
+/// Reads an arrival: `[kind, record, state]`.
+fn read_arrival(r: &mut Reader, at: &str) -> Result<Arrival, DecodeError> {
+    r.array_of(3, at, |r| {
+        let code = r.uint(at)?;
+        let kind = RecordKind::from_code(code)
+            .filter(|kind| kind.is_document())
+            .ok_or_else(|| DecodeError::new(at, format!("no document kind {code}")))?;
+        Ok(Arrival {
+            kind,
+            record: r.uuid(at)?,
+            state: read_state(kind, r, at)?,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -2,13 +2,12 @@
 //! value], …]}]` — and the canonical form its digest is taken of (docs/sync-protocol.md,
 //! "States" and "State hash").
 
-use super::cbor::{read_item, DecodeError, Read, Writer};
+use super::cbor::{DecodeError, Reader, Writer};
 use super::ops::{read_clock, write_clock, ActorTable};
 use super::values::{field_type, read_key, read_value, write_key, write_value};
 use crate::doc::{Doc, Versions};
 use crate::ids::ActorId;
 use crate::schema::RecordKind;
-use ciborium::value::Value as Item;
 use sha2::{Digest, Sha256};
 
 /// The bytes of a document's state.
@@ -43,44 +42,33 @@ pub fn encode_state(kind: RecordKind, doc: &Doc) -> Vec<u8> {
 
 /// Reads a document's state.
 pub fn decode_state(kind: RecordKind, bytes: &[u8]) -> Result<Doc, DecodeError> {
-    read_state(kind, read_item(bytes)?, "state")
+    Reader::whole(bytes, |r| read_state(kind, r, "state"))
 }
 
-/// Reads a decoded state item.
-pub fn read_state(kind: RecordKind, item: Item, at: &str) -> Result<Doc, DecodeError> {
-    let mut items = item.array_of(3, at)?.into_iter();
-    let mut next = || items.next().unwrap_or(Item::Null);
-    let (actors, clock, fields) = (next(), next(), next());
-    let actors = if matches!(&actors, Item::Array(list) if list.is_empty()) {
-        ActorTable::default()
-    } else {
-        ActorTable::read(actors, &format!("{at}.actors"))?
-    };
-    let clock = read_clock(clock, &actors, &format!("{at}.clock"))?;
-    let fields = fields
-        .map(at)?
-        .into_iter()
-        .map(|(key, versions)| {
-            let name = read_key(kind, key, at)?;
+/// Reads a state item.
+pub fn read_state(kind: RecordKind, r: &mut Reader, at: &str) -> Result<Doc, DecodeError> {
+    r.array_of(3, at, |r| {
+        let actors = ActorTable::read_any(r, "actors").map_err(|e| e.within(at))?;
+        let clock = read_clock(r, &actors, "clock").map_err(|e| e.within(at))?;
+        let mut fields = Vec::new();
+        r.map(at, |r, _| {
+            let name = read_key(kind, r, at)?;
             let ty = field_type(kind, &name);
-            let versions: Versions = versions
-                .array("")
-                .and_then(|versions| {
-                    versions
-                        .into_iter()
-                        .map(|version| {
-                            let mut pair = version.array_of(2, "")?.into_iter();
-                            let clock = read_clock(pair.next().unwrap_or(Item::Null), &actors, "")?;
-                            let value = read_value(pair.next().unwrap_or(Item::Null), ty, "")?;
-                            Ok((clock, value))
-                        })
-                        .collect()
+            let mut versions = Versions::new();
+            r.array("", |r, _| {
+                r.array_of(2, "", |r| {
+                    let clock = read_clock(r, &actors, "")?;
+                    let value = read_value(r, ty, "")?;
+                    versions.push((clock, value));
+                    Ok(())
                 })
-                .map_err(|e| e.within(&format!("{at}.{name}")))?;
-            Ok((name, versions))
-        })
-        .collect::<Result<_, DecodeError>>()?;
-    Ok(Doc::from_versions(clock, fields))
+            })
+            .map_err(|e| e.within(&format!("{at}.{name}")))?;
+            fields.push((name, versions));
+            Ok(())
+        })?;
+        Ok(Doc::from_versions(clock, fields))
+    })
 }
 
 /// The digest of a document for the state hash: SHA-256 of the canonical CBOR of `[clock,

@@ -1,10 +1,9 @@
 //! Field keys and values on the wire: a schema field as its code, an answer as its key; an id
 //! field's value as 16 bytes, any other value as the CBOR of its JSON form.
 
-use super::cbor::{unexpected, whole, DecodeError, Read, Writer};
+use super::cbor::{unexpected, whole, DecodeError, Reader, Token, Writer};
 use crate::doc::FieldValue;
 use crate::schema::{Field, FieldType, RecordKind};
-use ciborium::value::Value as Item;
 
 /// Deepest nesting of lists inside a value (an answer is at most a list of strings).
 const MAX_DEPTH: usize = 8;
@@ -18,16 +17,16 @@ pub fn write_key(w: &mut Writer, kind: RecordKind, name: &str) {
 }
 
 /// Reads a field's key as the field's name.
-pub fn read_key(kind: RecordKind, item: Item, at: &str) -> Result<String, DecodeError> {
-    match item {
-        Item::Integer(_) => {
-            let code = item.uint(at)?;
-            kind.field_by_code(code)
-                .map(|field| field.name.to_string())
-                .ok_or_else(|| DecodeError::new(at, format!("{kind} has no field code {code}")))
+pub fn read_key(kind: RecordKind, r: &mut Reader, at: &str) -> Result<String, DecodeError> {
+    match r.token(at)? {
+        Token::Uint(code) => kind
+            .field_by_code(code)
+            .map(|field| field.name.to_string())
+            .ok_or_else(|| DecodeError::new(at, format!("{kind} has no field code {code}"))),
+        Token::Text(name) if kind.has_open_fields() && !name.starts_with('$') => {
+            Ok(name.into_owned())
         }
-        Item::Text(name) if kind.has_open_fields() && !name.starts_with('$') => Ok(name),
-        Item::Text(name) => Err(DecodeError::new(
+        Token::Text(name) => Err(DecodeError::new(
             at,
             format!("{kind} has no field named {name:?} (schema fields are sent by code)"),
         )),
@@ -76,52 +75,60 @@ fn write_json(w: &mut Writer, value: &FieldValue) {
 }
 
 /// Reads a value; `ty` is the field's type when the field is in the table.
-pub fn read_value(item: Item, ty: Option<FieldType>, at: &str) -> Result<FieldValue, DecodeError> {
+pub fn read_value(
+    r: &mut Reader,
+    ty: Option<FieldType>,
+    at: &str,
+) -> Result<FieldValue, DecodeError> {
     match ty {
-        Some(FieldType::Id) => Ok(FieldValue::String(item.uuid(at)?.to_string())),
-        Some(FieldType::OptionalId) => Ok(item
+        Some(FieldType::Id) => Ok(FieldValue::String(r.uuid(at)?.to_string())),
+        Some(FieldType::OptionalId) => Ok(r
             .optional_uuid(at)?
             .map_or(FieldValue::Null, |id| FieldValue::String(id.to_string()))),
-        _ => read_json(item, at, 0),
+        _ => read_json(r, at, 0),
     }
 }
 
-fn read_json(item: Item, at: &str, depth: usize) -> Result<FieldValue, DecodeError> {
+fn read_json(r: &mut Reader, at: &str, depth: usize) -> Result<FieldValue, DecodeError> {
     if depth > MAX_DEPTH {
         return Err(DecodeError::new(at, "a value nested too deep"));
     }
-    Ok(match item {
-        Item::Null => FieldValue::Null,
-        Item::Bool(b) => FieldValue::Bool(b),
-        Item::Integer(n) => match (u64::try_from(n), i64::try_from(n)) {
-            (Ok(u), _) => FieldValue::from(u),
-            (_, Ok(i)) => FieldValue::from(i),
-            _ => return Err(DecodeError::new(at, "an integer beyond 64 bits")),
+    Ok(match r.token(at)? {
+        Token::Null => FieldValue::Null,
+        Token::Bool(b) => FieldValue::Bool(b),
+        Token::Uint(u) => FieldValue::from(u),
+        Token::Negative(n) => match i64::try_from(n) {
+            Ok(n) => FieldValue::from(-1 - n),
+            Err(_) => return Err(DecodeError::new(at, "an integer beyond 64 bits")),
         },
-        Item::Float(f) => match whole(f) {
+        Token::Float(f) => match whole(f) {
             Some(i) => FieldValue::from(i),
             None => serde_json::Number::from_f64(f)
                 .map(FieldValue::Number)
                 .ok_or_else(|| DecodeError::new(at, "a number that is not finite"))?,
         },
-        Item::Text(s) => FieldValue::String(s),
-        Item::Array(items) => FieldValue::Array(
-            items
-                .into_iter()
-                .map(|item| read_json(item, at, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Item::Map(pairs) => {
+        Token::Text(s) => FieldValue::String(s.into_owned()),
+        Token::Array(len) => {
+            let mut items = Vec::new();
+            r.each(len, at, |r, _| {
+                items.push(read_json(r, at, depth + 1)?);
+                Ok(())
+            })?;
+            FieldValue::Array(items)
+        }
+        Token::Map(len) => {
             let mut object = serde_json::Map::new();
-            for (key, value) in pairs {
-                let key = key.text(at)?;
+            r.each(len, at, |r, _| {
+                let key = r.text(at)?;
                 if object.contains_key(&key) {
                     return Err(DecodeError::new(at, format!("key {key:?} appears twice")));
                 }
-                object.insert(key, read_json(value, at, depth + 1)?);
-            }
+                let value = read_json(r, at, depth + 1)?;
+                object.insert(key, value);
+                Ok(())
+            })?;
             FieldValue::Object(object)
         }
-        other => return Err(unexpected(at, "a value", &other)),
+        other @ Token::Bytes(_) => return Err(unexpected(at, "a value", &other)),
     })
 }

@@ -2,7 +2,7 @@
 //! ("Performance targets"). See docs/benchmarks.md for how to run it and the figures.
 //!
 //! Build it in release: `cargo run --release -p sachhon-tests --bin sachhon-bench -- ingest`
-//! (or `-- progress`).
+//! (or `-- progress`, `-- scope`).
 
 #[path = "bench/bulk.rs"]
 mod bulk;
@@ -16,8 +16,12 @@ mod device;
 mod explain;
 #[path = "bench/ingest.rs"]
 mod ingest;
+#[path = "bench/load.rs"]
+mod load;
 #[path = "bench/machine.rs"]
 mod machine;
+#[path = "bench/oplog.rs"]
+mod oplog;
 #[path = "bench/progress.rs"]
 mod progress;
 #[path = "bench/progress_check.rs"]
@@ -28,6 +32,8 @@ mod progress_http;
 mod pull;
 #[path = "bench/report.rs"]
 mod report;
+#[path = "bench/scope.rs"]
+mod scope;
 #[path = "bench/workload.rs"]
 mod workload;
 
@@ -49,6 +55,9 @@ enum Command {
     /// A programme's worth of data loaded straight into the tables, then the progress
     /// indicators and their exports timed.
     Progress(ProgressArgs),
+    /// The same data set with its op log; a trainer device assigned one event pulls from
+    /// nothing, then again after walk-ins at other events.
+    Scope(ScopeArgs),
 }
 
 /// The storage backend to run the server on.
@@ -132,6 +141,41 @@ struct ProgressArgs {
     keep: bool,
 }
 
+/// Options of `sachhon-bench scope`.
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// Storage backend of the server.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: BackendArg,
+    /// Facilities.
+    #[arg(long, default_value_t = 100_000)]
+    facilities: usize,
+    /// People.
+    #[arg(long, default_value_t = 150_000)]
+    people: usize,
+    /// Events, 2013–2020.
+    #[arg(long, default_value_t = 2_000)]
+    events: usize,
+    /// Scans, each with its registration.
+    #[arg(long, default_value_t = 1_000_000)]
+    scans: usize,
+    /// Questionnaire responses (in the projection only: they have no ops).
+    #[arg(long, default_value_t = 100_000)]
+    responses: usize,
+    /// Registered and scanned attendees of the event the trainer device is assigned.
+    #[arg(long, default_value_t = 500)]
+    attendees: usize,
+    /// Walk-ins pushed at other events, one per event, before the delta pull.
+    #[arg(long = "walk-ins", default_value_t = 10)]
+    walk_ins: usize,
+    /// Seed of the data generator.
+    #[arg(long, default_value_t = 86)]
+    seed: u64,
+    /// Keep the database afterwards (its URL goes to standard error).
+    #[arg(long)]
+    keep: bool,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -163,6 +207,23 @@ async fn main() -> anyhow::Result<()> {
                 keep: args.keep,
             };
             progress::run(&config).await
+        }
+        Command::Scope(args) => {
+            let config = scope::Config {
+                backend: args.backend.into(),
+                sizes: dataset::Sizes {
+                    facilities: args.facilities,
+                    people: args.people,
+                    events: args.events,
+                    scans: args.scans,
+                    responses: args.responses,
+                },
+                seed: args.seed,
+                attendees: args.attendees,
+                walk_ins: args.walk_ins,
+                keep: args.keep,
+            };
+            scope::run(&config).await
         }
     }
 }

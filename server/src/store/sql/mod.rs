@@ -6,6 +6,7 @@ mod devices;
 mod health;
 mod listings;
 mod progress;
+mod pull;
 mod questionnaires;
 mod registry;
 mod sync;

@@ -21,6 +21,8 @@ pub enum Value {
     Int(i64),
     /// A double.
     Real(f64),
+    /// Bytes (a BLOB, or BYTEA).
+    Bytes(Vec<u8>),
     /// SQL NULL.
     Null,
 }
@@ -104,6 +106,15 @@ impl Bulk {
         Ok(())
     }
 
+    /// The largest value of an integer column, 0 for an empty table.
+    pub async fn max(&mut self, table: &str, column: &str) -> anyhow::Result<i64> {
+        let sql = format!("SELECT CAST(COALESCE(MAX({column}), 0) AS BIGINT) FROM {table}");
+        Ok(match self {
+            Self::Sqlite(conn) => sqlx::query_scalar(&sql).fetch_one(conn).await?,
+            Self::Postgres(conn) => sqlx::query_scalar(&sql).fetch_one(conn).await?,
+        })
+    }
+
     /// The size of the database in bytes (SQLite: the file; PostgreSQL: `pg_database_size`).
     pub async fn size(&mut self) -> anyhow::Result<i64> {
         Ok(match self {
@@ -140,6 +151,7 @@ async fn sqlite_insert(
                     Value::Text(text) => values.push_bind(text.as_str()),
                     Value::Int(n) => values.push_bind(*n),
                     Value::Real(x) => values.push_bind(*x),
+                    Value::Bytes(bytes) => values.push_bind(bytes.as_slice()),
                     Value::Null => values.push_bind(None::<i64>),
                 };
             }
@@ -175,6 +187,11 @@ fn copy_text(rows: &[Row]) -> Vec<u8> {
                 Value::Text(text) => escape_into(&mut out, text),
                 Value::Int(n) => out.push_str(&n.to_string()),
                 Value::Real(x) => out.push_str(&x.to_string()),
+                // BYTEA's hex form, its backslash escaped for COPY.
+                Value::Bytes(bytes) => {
+                    out.push_str("\\\\x");
+                    bytes.iter().for_each(|b| out.push_str(&format!("{b:02x}")));
+                }
                 Value::Null => out.push_str("\\N"),
             }
         }

@@ -58,6 +58,7 @@ struct Setup {
 struct ServerRun {
     ingest: IngestFigures,
     ingest_cpu: CpuFigures,
+    cold_pull_cpu: CpuFigures,
     delta_pull: DeltaFigures,
     cold_pull: ColdFigures,
     memory: MemoryFigures,
@@ -96,6 +97,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         machine: MachineFigures {
             cpus: std::thread::available_parallelism().map_or(0, usize::from),
             ingest_cpu: run.ingest_cpu,
+            cold_pull_cpu: run.cold_pull_cpu,
         },
         attendance: run.attendance,
     })
@@ -120,13 +122,16 @@ async fn against_server(config: &Config, server: &ServerProcess) -> anyhow::Resu
         pull::delta(watcher, writer, setup.delta_event, DELTA_WALK_INS).await?;
     progress("cold pull");
     let expected = expected_ops(&setup, config);
+    let cpu_before = CpuSnapshot::take(pid)?;
     let cold_pull = pull::cold(&setup.newcomer, &expected, caught_up + delta_pull.ops).await?;
+    let cold_pull_cpu = cpu_before.until(&CpuSnapshot::take(pid)?);
     let after_pulls_mib = report::peak_rss_mib(pid)?;
 
     let attendance = verify_attendance(&admin, &setup, config).await?;
     Ok(ServerRun {
         ingest,
         ingest_cpu,
+        cold_pull_cpu,
         delta_pull,
         cold_pull,
         memory: MemoryFigures {
@@ -178,7 +183,7 @@ fn prepare(setup: &Setup, config: &Config) -> anyhow::Result<Prepared> {
     let mut queues = Vec::with_capacity(setup.devices.len());
     let mut rows = Vec::with_capacity(config.devices * config.walk_ins * OPS_PER_WALK_IN);
     for device in &setup.devices {
-        let ops = workload::walk_ins(device.actor(), setup.event, config.walk_ins);
+        let ops = workload::walk_ins(device.actor(), &vec![setup.event; config.walk_ins]);
         let outbox = workload::outbox(&ops, config.batch)?;
         rows.extend(outbox.rows);
         queues.push((device.clone(), outbox.batches));

@@ -7,18 +7,16 @@
 //! The load bypasses the server (multi-row INSERTs / COPY in large transactions): this
 //! measures the query, not the ingest.
 
-use crate::bulk::Bulk;
-use crate::dataset::{self, Generated, Sizes, World, DISTRICTS};
+use crate::dataset::{Generated, Sizes, DISTRICTS};
+use crate::load::{self, say, LoadFigures};
 use crate::progress_http::{self, ExportFigures, QueryFigures, Server};
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use sachhon_tests::process::ServerProcess;
 use sachhon_tests::Backend;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Rows per transaction (SQLite) or per COPY (PostgreSQL) while loading.
-const BATCH_ROWS: usize = 50_000;
 /// The aim of the issue: a progress answer in under this many milliseconds on SQLite.
 const AIM_MS: f64 = 100.0;
 
@@ -69,19 +67,6 @@ pub struct Figures {
     pub aim_met: bool,
 }
 
-/// The load of the data set (not what the aim is about).
-#[derive(Serialize)]
-pub struct LoadFigures {
-    /// Generation and writing, wall time.
-    pub wall_s: f64,
-    /// The SQL file run after the load, if any.
-    pub extra_sql: Option<String>,
-    /// Time the extra SQL took.
-    pub extra_sql_s: f64,
-    /// Database size after the load.
-    pub database_bytes: i64,
-}
-
 /// Runs the whole benchmark and prints its figures.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     ensure!(
@@ -98,7 +83,15 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         database.url
     ));
     ServerProcess::start(&database.url).await?.kill().await?;
-    let (world, load) = load(config, &database.url).await?;
+    let plan = load::Plan {
+        backend: config.backend,
+        sizes: config.sizes,
+        seed: config.seed,
+        focus: None,
+        op_log: false,
+        sql: config.sql.clone(),
+    };
+    let (world, load) = load::load(&plan, &database.url).await?;
     if config.explain {
         crate::explain::print(config.backend, &database.url).await?;
     }
@@ -128,80 +121,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         timeout_s: config.timeout.as_secs_f64(),
         aim_met,
     })
-}
-
-/// Generates the data set and writes it into the database, in large transactions.
-async fn load(config: &Config, url: &str) -> anyhow::Result<(World, LoadFigures)> {
-    let started = Instant::now();
-    let mut bulk = Bulk::connect(config.backend, url).await?;
-    let mut world = World::new(config.sizes, config.seed);
-    let sizes = world.sizes();
-    say(format!("loading {sizes:?}"));
-    for range in batches(sizes.facilities, BATCH_ROWS) {
-        let rows = world.facilities(range);
-        bulk.write(&dataset::FACILITIES, &rows).await?;
-    }
-    for range in batches(sizes.people, BATCH_ROWS) {
-        let rows = world.people(range);
-        bulk.write(&dataset::PEOPLE, &rows).await?;
-    }
-    let events = world.events();
-    bulk.write(&dataset::EVENTS, &events).await?;
-    for range in world.event_batches(BATCH_ROWS) {
-        let attendance = world.attendance(range);
-        bulk.write(&dataset::REGISTRATIONS, &attendance.registrations)
-            .await?;
-        bulk.write(&dataset::SCANS, &attendance.scans).await?;
-        bulk.write(&dataset::ANNULMENTS, &attendance.annulments)
-            .await?;
-    }
-    let counts = world.plan_responses();
-    for range in batches(sizes.facilities, BATCH_ROWS / 2) {
-        let rows = world.responses(range, &counts);
-        bulk.write(&dataset::RESPONSES, &rows).await?;
-    }
-    let (extra_sql, extra_sql_s) = extra_sql(config, &mut bulk).await?;
-    if config.backend == Backend::Postgres {
-        // What autovacuum does by itself shortly after a bulk load; done now so that every
-        // timed request sees the same plans.
-        bulk.script("ANALYZE").await?;
-    }
-    let database_bytes = bulk.size().await?;
-    bulk.finish().await?;
-    let wall_s = started.elapsed().as_secs_f64();
-    say(format!("loaded in {wall_s:.1} s: {:?}", world.generated));
-    Ok((
-        world,
-        LoadFigures {
-            wall_s,
-            extra_sql,
-            extra_sql_s,
-            database_bytes,
-        },
-    ))
-}
-
-/// Runs `--sql`, if given; returns its path and duration.
-async fn extra_sql(config: &Config, bulk: &mut Bulk) -> anyhow::Result<(Option<String>, f64)> {
-    let Some(path) = &config.sql else {
-        return Ok((None, 0.0));
-    };
-    let sql =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    say(format!("running {}", path.display()));
-    let started = Instant::now();
-    bulk.script(&sql).await?;
-    Ok((
-        Some(path.display().to_string()),
-        started.elapsed().as_secs_f64(),
-    ))
-}
-
-/// `0..total` cut into ranges of at most `size`.
-fn batches(total: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..total)
-        .step_by(size.max(1))
-        .map(move |from| from..(from + size).min(total))
 }
 
 /// Prints the summary and the JSON line to standard output.
@@ -301,9 +220,4 @@ fn backend_name(backend: Backend) -> &'static str {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     }
-}
-
-/// A progress line on standard error (standard output carries only the results).
-fn say(message: impl std::fmt::Display) {
-    eprintln!("[bench] {message}");
 }

@@ -40,7 +40,7 @@ pub async fn delta(
     walk_ins: usize,
 ) -> anyhow::Result<(DeltaFigures, usize)> {
     let (cursor, caught_up) = catch_up(watcher).await?;
-    let ops = workload::walk_ins(writer.actor(), event, walk_ins);
+    let ops = workload::walk_ins(writer.actor(), &vec![event; walk_ins]);
     for batch in workload::outbox(&ops, ops.len())?.batches {
         writer.push(batch).await?;
     }

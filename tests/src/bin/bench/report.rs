@@ -164,6 +164,8 @@ pub struct MachineFigures {
     pub cpus: usize,
     /// CPU seconds during the timed ingest.
     pub ingest_cpu: CpuFigures,
+    /// CPU seconds during the cold pull.
+    pub cold_pull_cpu: CpuFigures,
 }
 
 /// The peak resident set size of a process so far (`VmHWM`), in MiB.
@@ -275,6 +277,12 @@ fn print_summary(f: &Figures) {
         "            server threads switched context {} times ({:.1} per op)",
         cpu.server_context_switches,
         cpu.server_context_switches as f64 / i.ops as f64
+    );
+    let cpu = &f.machine.cold_pull_cpu;
+    println!(
+        "            during the cold pull: server {:.2} s, bench client {:.2} s, other processes \
+         {:.2} s; server threads switched context {} times",
+        cpu.server_s, cpu.client_s, cpu.other_s, cpu.server_context_switches
     );
     println!(
         "verified    attendance {} = phones × walk-ins; every push acknowledged exactly",

@@ -54,18 +54,18 @@ pub struct Outbox {
     pub rows: Vec<LogRow>,
 }
 
-/// The ops of `count` walk-ins into `event` by `actor`, sequence numbers 1, 2, 3, …
-pub fn walk_ins(actor: ActorId, event: EventId, count: usize) -> Vec<Op> {
+/// The ops of a walk-in at each of `events`, in order, by `actor`: sequence numbers 1, 2, 3, …
+pub fn walk_ins(actor: ActorId, events: &[EventId]) -> Vec<Op> {
     let mut replica = Replica::new();
-    let mut ops = Vec::with_capacity(count * OPS_PER_WALK_IN);
+    let mut ops = Vec::with_capacity(events.len() * OPS_PER_WALK_IN);
     let started_ms = now_ms();
-    for i in 0..count {
+    for (i, event) in events.iter().enumerate() {
         let next_seq = (i * OPS_PER_WALK_IN) as u64 + 1;
         let scanned_at_ms = started_ms + i as i64 * 20_000;
         ops.extend(walk_in(
             &mut replica,
             actor,
-            event,
+            *event,
             next_seq,
             i,
             scanned_at_ms,
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn a_batch_body_is_the_zstd_of_the_v2_push() {
         let actor = ActorId::new();
-        let ops = walk_ins(actor, EventId::new(), 4);
+        let ops = walk_ins(actor, &[EventId::new(); 4]);
         let outbox = outbox(&ops, 9).expect("encodes");
         assert_eq!(outbox.batches.len(), 2);
         assert_eq!(outbox.rows.len(), 12);

@@ -61,6 +61,29 @@ impl World {
         counts
     }
 
+    /// Gives event `index` (in order of start) exactly `scans` scans, each with its own
+    /// registration, taking the difference from (or giving it to) the event with the most
+    /// scans, so that the total stays. Called after [`World::events`], before the attendance.
+    pub fn set_scans(&mut self, index: usize, scans: usize) -> anyhow::Result<()> {
+        let events = self.events.len();
+        anyhow::ensure!(index < events, "no event {index} among {events}");
+        let old = std::mem::replace(&mut self.events[index].scans, scans);
+        let other = (0..events)
+            .filter(|i| *i != index)
+            .max_by_key(|i| self.events[*i].scans)
+            .ok_or_else(|| anyhow::anyhow!("one event cannot give its scans to another"))?;
+        let count = (self.events[other].scans + old)
+            .checked_sub(scans)
+            .ok_or_else(|| anyhow::anyhow!("too few scans to give event {index} {scans}"))?;
+        self.events[other].scans = count;
+        Ok(())
+    }
+
+    /// The id of event `index` (in order of start).
+    pub fn event_id(&self, index: usize) -> Option<&str> {
+        self.events.get(index).map(|event| event.id.as_str())
+    }
+
     /// The indices of consecutive events holding about `rows` scans each.
     pub fn event_batches(&self, rows: usize) -> Vec<Range<usize>> {
         let mut batches = Vec::new();
