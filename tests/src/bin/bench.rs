@@ -98,12 +98,9 @@ struct IngestArgs {
     batch: usize,
 }
 
-/// Options of `sachhon-bench progress`.
+/// The size of the province's data set that `progress` and `scope` load, and its seed.
 #[derive(clap::Args)]
-struct ProgressArgs {
-    /// Storage backend of the server.
-    #[arg(long, value_enum, default_value = "sqlite")]
-    backend: BackendArg,
+struct DatasetArgs {
     /// Facilities (70 % with CP potential).
     #[arg(long, default_value_t = 100_000)]
     facilities: usize,
@@ -116,9 +113,36 @@ struct ProgressArgs {
     /// Scans, each with its registration.
     #[arg(long, default_value_t = 1_000_000)]
     scans: usize,
-    /// Questionnaire responses (1 to 4 per answering facility).
+    /// Questionnaire responses (1 to 4 per answering facility; `scope` writes them in the
+    /// projection only: they have no ops).
     #[arg(long, default_value_t = 100_000)]
     responses: usize,
+    /// Seed of the data generator.
+    #[arg(long, default_value_t = 86)]
+    seed: u64,
+}
+
+impl DatasetArgs {
+    /// The sizes to generate.
+    fn sizes(&self) -> dataset::Sizes {
+        dataset::Sizes {
+            facilities: self.facilities,
+            people: self.people,
+            events: self.events,
+            scans: self.scans,
+            responses: self.responses,
+        }
+    }
+}
+
+/// Options of `sachhon-bench progress`.
+#[derive(clap::Args)]
+struct ProgressArgs {
+    /// Storage backend of the server.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: BackendArg,
+    #[command(flatten)]
+    dataset: DatasetArgs,
     /// Timed requests per query, after one warm-up.
     #[arg(long, default_value_t = 20)]
     requests: usize,
@@ -129,9 +153,6 @@ struct ProgressArgs {
     /// Print the plans of the two progress queries on the loaded database first.
     #[arg(long)]
     explain: bool,
-    /// Seed of the data generator.
-    #[arg(long, default_value_t = 86)]
-    seed: u64,
     /// A file of SQL statements run after the load, before the server starts (e.g. an index
     /// to try).
     #[arg(long)]
@@ -147,30 +168,14 @@ struct ScopeArgs {
     /// Storage backend of the server.
     #[arg(long, value_enum, default_value = "sqlite")]
     backend: BackendArg,
-    /// Facilities.
-    #[arg(long, default_value_t = 100_000)]
-    facilities: usize,
-    /// People.
-    #[arg(long, default_value_t = 150_000)]
-    people: usize,
-    /// Events, 2013–2020.
-    #[arg(long, default_value_t = 2_000)]
-    events: usize,
-    /// Scans, each with its registration.
-    #[arg(long, default_value_t = 1_000_000)]
-    scans: usize,
-    /// Questionnaire responses (in the projection only: they have no ops).
-    #[arg(long, default_value_t = 100_000)]
-    responses: usize,
+    #[command(flatten)]
+    dataset: DatasetArgs,
     /// Registered and scanned attendees of the event the trainer device is assigned.
     #[arg(long, default_value_t = 500)]
     attendees: usize,
     /// Walk-ins pushed at other events, one per event, before the delta pull.
     #[arg(long = "walk-ins", default_value_t = 10)]
     walk_ins: usize,
-    /// Seed of the data generator.
-    #[arg(long, default_value_t = 86)]
-    seed: u64,
     /// Keep the database afterwards (its URL goes to standard error).
     #[arg(long)]
     keep: bool,
@@ -192,14 +197,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Progress(args) => {
             let config = progress::Config {
                 backend: args.backend.into(),
-                sizes: dataset::Sizes {
-                    facilities: args.facilities,
-                    people: args.people,
-                    events: args.events,
-                    scans: args.scans,
-                    responses: args.responses,
-                },
-                seed: args.seed,
+                sizes: args.dataset.sizes(),
+                seed: args.dataset.seed,
                 requests: args.requests,
                 timeout: std::time::Duration::from_secs(args.timeout_s),
                 explain: args.explain,
@@ -211,14 +210,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Scope(args) => {
             let config = scope::Config {
                 backend: args.backend.into(),
-                sizes: dataset::Sizes {
-                    facilities: args.facilities,
-                    people: args.people,
-                    events: args.events,
-                    scans: args.scans,
-                    responses: args.responses,
-                },
-                seed: args.seed,
+                sizes: args.dataset.sizes(),
+                seed: args.dataset.seed,
                 attendees: args.attendees,
                 walk_ins: args.walk_ins,
                 keep: args.keep,
